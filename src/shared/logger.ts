@@ -1,5 +1,5 @@
 // Structured logging (pino). Secrets are redacted by key name and by registered value.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { redact } from './redact.js';
 
 export type { Logger };
@@ -12,12 +12,22 @@ export interface LoggerOptions {
 }
 
 /** Creates the process logger: JSON lines on stderr, secrets removed. */
-export function createLogger({ level = process.env.LOG_LEVEL ?? 'info', destination }: LoggerOptions = {}): Logger {
+export function createLogger({
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination,
+}: LoggerOptions = {}): Logger {
   return pino(
     {
       level,
       redact: {
-        paths: ['token', 'flicToken', 'adminToken', 'apiKey', 'headers["flic-token"]', 'headers.authorization'],
+        paths: [
+          'token',
+          'flicToken',
+          'adminToken',
+          'apiKey',
+          'headers["flic-token"]',
+          'headers.authorization',
+        ],
         censor: '[REDACTED]',
       },
       hooks: {

@@ -78,7 +78,7 @@ export const BaseTokenObject = z.looseObject({
 });
 
 /** Any JSON value: `post_summary` and `source_matrix` vary from post to post and are kept whole. */
-const anyJson = z.unknown();
+const anyJson = z.unknown().optional();
 
 export const PostRecord = z.looseObject({
   id: PlatformId,

@@ -6,8 +6,8 @@ import {
   LikeRecord,
   PostRecord,
   RatingRecord,
-  type UserRecord as UserRecordType,
   UserRecord,
+  type UserRecord as UserRecordType,
   ViewRecord,
 } from './schemas.js';
 

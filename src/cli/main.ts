@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// The `empowerverse` command line: sync, stats, simulate, eval, serve, demo.
+import { Command } from '@commander-js/extra-typings';
+import { describeError, FeedError } from '../shared/errors.js';
+import { redact } from '../shared/redact.js';
+import { registerSimulateCommand } from '../simulator/cli.js';
+import { registerDemoCommand } from './demo-command.js';
+import { registerStatsCommand } from './stats-command.js';
+import { registerSyncCommand } from './sync-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('empowerverse')
+    .description('EmpowerVerse Feed: sync, storage, recommendations and the feed service')
+    .showHelpAfterError();
+  registerSyncCommand(program);
+  registerStatsCommand(program);
+  registerSimulateCommand(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    // Known errors print their message only; anything else prints no stack either, but says so.
+    const message = redact(describeError(error));
+    process.stderr.write(`empowerverse: ${message}\n`);
+    const usage =
+      error instanceof FeedError && (error.code === 'bad_request' || error.code === 'config_invalid');
+    process.exitCode = usage ? 2 : 1;
+  }
+}
+
+await main();

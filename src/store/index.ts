@@ -1,0 +1,48 @@
+// The storage layer's public API: open a store, write pages, query and stream rows.
+
+export { formatUpstreamTime, upstreamTimeToMs } from './filter.js';
+export { type DatabaseTarget, type OpenStoreOptions, openStore, parseDatabaseUrl } from './open.js';
+export {
+  openPostgresStore,
+  type PostgresStore,
+  type PostgresStoreOptions,
+  redactDatabaseUrl,
+} from './postgres/store.js';
+export {
+  fetchPostInspiresIds,
+  fetchPostLikesIds,
+  fetchPostRatingsIdsAndRating,
+  fetchPostViewsIds,
+  type InteractionIds,
+  type InteractionKindInput,
+  type InteractionRow,
+  loadAllPosts,
+  loadPostInspires,
+  loadPostLikes,
+  loadPostRatings,
+  loadPostSummaries,
+  loadPostViews,
+  loadUsers,
+  type QueryFilter,
+  type RatingIds,
+  type StreamOptions,
+  streamAllPosts,
+  streamInteractionBatches,
+  streamInteractions,
+  streamPostInspires,
+  streamPostLikes,
+  streamPostRatings,
+  streamPostSummaries,
+  streamPosts,
+  streamPostViews,
+  streamUsers,
+} from './queries.js';
+export type { Database } from './schema.js';
+export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
+export { computeStats } from './stats.js';
+export {
+  type LoadTrainingDataOptions,
+  loadTrainingDataFromStore,
+  upstreamTimeToSeconds,
+} from './training-data.js';
+export * from './types.js';

@@ -1,0 +1,172 @@
+// Kysely table types of the store: one interface per table, named and shaped like the platform's records.
+//
+// Column names are the upstream field names, except `instagram-url`, stored as `instagram_url` (a hyphen
+// is no SQL identifier). `isVerified` and `baseToken` keep their camelCase names (quoted in PostgreSQL).
+// Booleans read back as 0/1 from SQLite and as true/false from PostgreSQL (`SqlBool`); every JSON-valued
+// column reads back as its JSON text on both dialects (the PostgreSQL store returns jsonb as text), so
+// `records.ts` parses it the same way everywhere.
+import type { SqlBool } from 'kysely';
+
+/** JSON-encoded text (`jsonb` in PostgreSQL, TEXT in SQLite); null when the field was null or absent. */
+export type JsonText = string;
+
+/** Upstream interaction time, `"YYYY-MM-DD HH:MM:SS"` UTC: sorts lexicographically = chronologically. */
+export type UpstreamTime = string;
+
+export interface UserTable {
+  id: number;
+  first_name: string | null;
+  last_name: string | null;
+  username: string | null;
+  email: string | null;
+  role: string | null;
+  profile_url: string | null;
+  bio: string | null;
+  gender: string | null;
+  user_type: string | null;
+  hourly_rate: number | null;
+  currency: string | null;
+  website_url: string | null;
+  twitter_url: string | null;
+  twitter_username: string | null;
+  twitter_profile_url: string | null;
+  /** Upstream `instagram-url`. */
+  instagram_url: string | null;
+  youtube_url: string | null;
+  tictok_url: string | null;
+  isVerified: SqlBool | null;
+  is_verified: SqlBool | null;
+  referral_code: string | null;
+  has_wallet: SqlBool | null;
+  last_login: UpstreamTime | null;
+  share_count: number | null;
+  total_reward_points: number | null;
+  referral_point: number | null;
+  referral_count: number | null;
+  total_inspired_user_count: number | null;
+  daily_login_streak: number | null;
+  post_count: number | null;
+  following_count: number | null;
+  follower_count: number | null;
+  is_online: SqlBool | null;
+  /** JSON: upstream sends "" or a number or a numeric string; kept as sent. */
+  latitude: JsonText | null;
+  /** JSON: as `latitude`. */
+  longitude: JsonText | null;
+  /** JSON object of the fields the record carried beyond the known ones, or null. */
+  extra: JsonText | null;
+}
+
+export interface PostTable {
+  id: number;
+  title: string | null;
+  slug: string | null;
+  identifier: string | null;
+  category: JsonText | null;
+  topic: JsonText | null;
+  comment_count: number | null;
+  upvote_count: number | null;
+  view_count: number | null;
+  exit_count: number | null;
+  rating_count: number | null;
+  average_rating: number | null;
+  share_count: number | null;
+  bookmark_count: number | null;
+  video_link: string | null;
+  thumbnail_url: string | null;
+  gif_thumbnail_url: string | null;
+  contract_address: string | null;
+  chart_url: string | null;
+  /** JSON: a string or a number upstream. */
+  chain_id: JsonText | null;
+  baseToken: JsonText | null;
+  is_locked: SqlBool | null;
+  /** Epoch milliseconds (bigint in PostgreSQL, read back as a JS number). */
+  created_at: number | null;
+  first_name: string | null;
+  last_name: string | null;
+  username: string | null;
+  user_type: string | null;
+  has_evm_wallet: SqlBool | null;
+  has_solana_wallet: SqlBool | null;
+  is_viewed: SqlBool | null;
+  upvoted: SqlBool | null;
+  bookmarked: SqlBool | null;
+  is_available_in_public_feed: SqlBool | null;
+  following: SqlBool | null;
+  picture_url: string | null;
+  tags: JsonText | null;
+  source_matrix: JsonText | null;
+  post_summary: JsonText | null;
+  extra: JsonText | null;
+}
+
+export interface PostViewTable {
+  id: number;
+  user_id: number;
+  post_id: number;
+  viewed_at: UpstreamTime;
+  extra: JsonText | null;
+}
+
+export interface PostLikeTable {
+  id: number;
+  user_id: number;
+  post_id: number;
+  liked_at: UpstreamTime;
+  extra: JsonText | null;
+}
+
+export interface PostInspireTable {
+  id: number;
+  user_id: number;
+  post_id: number;
+  inspired_at: UpstreamTime;
+  extra: JsonText | null;
+}
+
+export interface PostRatingTable {
+  id: number;
+  user_id: number;
+  post_id: number;
+  rating_percent: number;
+  rated_at: UpstreamTime;
+  extra: JsonText | null;
+}
+
+export interface PostSummaryTable {
+  post_id: number;
+  summary: string;
+  /** JSON array of strings. */
+  keywords: JsonText;
+  category: string | null;
+  username: string | null;
+  upvote_count: number;
+  view_count: number;
+  average_rating: number;
+  no_of_person_in_video: number | null;
+  estimated_duration: string | null;
+  main_character_gender: string | null;
+}
+
+/** Columns of `SyncState` (types.ts), one row per source. */
+export interface SyncStateTable {
+  source: string;
+  status: 'running' | 'complete';
+  next_page: number;
+  page_size: number;
+  started_at: string | null;
+  last_synced_at: string | null;
+  last_record_count: number | null;
+}
+
+export interface Database {
+  User: UserTable;
+  Post: PostTable;
+  PostView: PostViewTable;
+  PostLike: PostLikeTable;
+  PostInspire: PostInspireTable;
+  PostRating: PostRatingTable;
+  PostSummary: PostSummaryTable;
+  sync_state: SyncStateTable;
+}
