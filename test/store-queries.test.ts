@@ -26,7 +26,16 @@ import {
 } from '../src/store/queries.js';
 import type { Store } from '../src/store/types.js';
 import type { SourceName, SourceRecords } from '../src/upstream/sources.js';
-import { inspire, like, post, rating, StoreFactory, storeBackends, user, view } from './support/store-backends.js';
+import {
+  inspire,
+  like,
+  post,
+  rating,
+  StoreFactory,
+  storeBackends,
+  user,
+  view,
+} from './support/store-backends.js';
 
 const backends = await storeBackends();
 

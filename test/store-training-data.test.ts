@@ -3,7 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InteractionKind } from '../src/recommend/types.js';
 import { loadTrainingDataFromStore, upstreamTimeToSeconds } from '../src/store/training-data.js';
 import type { SourceName, SourceRecords } from '../src/upstream/sources.js';
-import { inspire, like, post, rating, StoreFactory, storeBackends, user, view } from './support/store-backends.js';
+import {
+  inspire,
+  like,
+  post,
+  rating,
+  StoreFactory,
+  storeBackends,
+  user,
+  view,
+} from './support/store-backends.js';
 
 const backends = await storeBackends();
 

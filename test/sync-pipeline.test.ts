@@ -48,12 +48,16 @@ afterEach(async () => {
 });
 
 /** Fast retries so fault tests take milliseconds, not seconds. */
-const sync = (options: Omit<Partial<SyncOptions>, 'upstream'> & { upstream?: Partial<SyncOptions['upstream']> } = {}) =>
-  runSync({ store, ...options, upstream: { ...baseUpstream(), ...options.upstream } });
+const sync = (
+  options: Omit<Partial<SyncOptions>, 'upstream'> & { upstream?: Partial<SyncOptions['upstream']> } = {},
+) => runSync({ store, ...options, upstream: { ...baseUpstream(), ...options.upstream } });
 
 async function tableCounts(): Promise<Record<SourceName, number>> {
   const { tables } = await store.stats();
-  return Object.fromEntries(Object.entries(TABLE_OF).map(([s, t]) => [s, tables[t]])) as Record<SourceName, number>;
+  return Object.fromEntries(Object.entries(TABLE_OF).map(([s, t]) => [s, tables[t]])) as Record<
+    SourceName,
+    number
+  >;
 }
 
 describe('sync from the simulated API into SQLite', () => {
@@ -64,7 +68,10 @@ describe('sync from the simulated API into SQLite', () => {
     const { tables } = await store.stats();
     expect(tables.PostSummary).toBe(simulator.count('posts'));
     const summaries = await loadPostSummaries(store);
-    expect(summaries.summaries[0]).toMatchObject({ post_id: expect.any(Number), summary: expect.any(String) });
+    expect(summaries.summaries[0]).toMatchObject({
+      post_id: expect.any(Number),
+      summary: expect.any(String),
+    });
   });
 
   it('changes nothing on a second sync', async () => {
@@ -72,10 +79,11 @@ describe('sync from the simulated API into SQLite', () => {
     const before = await tableCounts();
     const second = await sync();
     expect(second.ok).toBe(true);
-    for (const source of second.sources) expect({ source: source.source, changed: source.changed }).toEqual({
-      source: source.source,
-      changed: 0,
-    });
+    for (const source of second.sources)
+      expect({ source: source.source, changed: source.changed }).toEqual({
+        source: source.source,
+        changed: 0,
+      });
     expect(await tableCounts()).toEqual(before);
   });
 
@@ -133,7 +141,9 @@ describe('sync from the simulated API into SQLite', () => {
   });
 
   it('stops only the endpoint whose page stays malformed, naming endpoint, page and cause, keeping earlier pages', async () => {
-    simulator.setFaults({ malformedPages: [{ source: 'likes', page: 3, times: 'always', kind: 'wrong-shape' }] });
+    simulator.setFaults({
+      malformedPages: [{ source: 'likes', page: 3, times: 'always', kind: 'wrong-shape' }],
+    });
     const report = await sync();
     expect(report.ok).toBe(false);
     const likes = report.sources.find((s) => s.source === 'likes')!;
@@ -146,7 +156,10 @@ describe('sync from the simulated API into SQLite', () => {
     // Once the upstream is healthy the next run resumes at the failed page and completes.
     simulator.setFaults({});
     const again = await sync();
-    expect(again.sources.find((s) => s.source === 'likes')).toMatchObject({ status: 'complete', startPage: 3 });
+    expect(again.sources.find((s) => s.source === 'likes')).toMatchObject({
+      status: 'complete',
+      startPage: 3,
+    });
     expect(await tableCounts()).toEqual(simulator.expectedValidCounts());
   });
 
@@ -213,16 +226,17 @@ describe('sync from the simulated API into SQLite', () => {
     const likes = await fetchPostLikesIds(store, { limit: 2 });
     expect(Object.keys(likes)).toEqual(['likes']);
     expect(Object.keys(likes.likes[0]!).sort()).toEqual(['post_id', 'user_id']);
-    expect(Object.keys((await fetchPostViewsIds(store, { limit: 1 })).views[0]!).sort()).toEqual(['post_id', 'user_id']);
+    expect(Object.keys((await fetchPostViewsIds(store, { limit: 1 })).views[0]!).sort()).toEqual([
+      'post_id',
+      'user_id',
+    ]);
     expect(Object.keys((await fetchPostInspiresIds(store, { limit: 1 })).inspires[0]!).sort()).toEqual([
       'post_id',
       'user_id',
     ]);
-    expect(Object.keys((await fetchPostRatingsIdsAndRating(store, { limit: 1 })).ratings[0]!).sort()).toEqual([
-      'post_id',
-      'rating_percent',
-      'user_id',
-    ]);
+    expect(Object.keys((await fetchPostRatingsIdsAndRating(store, { limit: 1 })).ratings[0]!).sort()).toEqual(
+      ['post_id', 'rating_percent', 'user_id'],
+    );
   });
 });
 

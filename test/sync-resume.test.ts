@@ -16,7 +16,10 @@ let simulator: RunningSimulator;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ev-resume-'));
-  simulator = await startSimulator({ generate: { users: 200, posts: 60, interactions: 8000, seed: 3 }, token: TOKEN });
+  simulator = await startSimulator({
+    generate: { users: 200, posts: 60, interactions: 8000, seed: 3 },
+    token: TOKEN,
+  });
   // Views pages answer slowly so the process is surely interrupted in the middle of them.
   simulator.setFaults({ slowRate: 1, slowMs: 25, sources: ['views'] });
 });
@@ -26,11 +29,28 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function startCliSync(database: string): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+function startCliSync(database: string): {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+} {
   let output = '';
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, 'sync', '--db', database, '--page-size', '20', '--concurrency', '2', '--progress', 'log'],
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'sync',
+      '--db',
+      database,
+      '--page-size',
+      '20',
+      '--concurrency',
+      '2',
+      '--progress',
+      'log',
+    ],
     {
       env: { ...process.env, API_BASE_URL: simulator.url, FLIC_TOKEN: TOKEN, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,7 +58,9 @@ function startCliSync(database: string): { child: ChildProcess; output: () => st
   );
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   return { child, output: () => output, exit };
 }
 
