@@ -60,10 +60,12 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
     start(source, { startPage, expected }) {
       const startedAt = performance.now();
       const state = startPage > 1 ? `resumed at page ${startPage}` : 'syncing';
+      // Paged endpoints announce no total: a bar is drawn only when the last pass gives an estimate.
       const bar = multibar.create(
         expected ?? 1,
         0,
         payload(source, { pages: 0, records: 0, invalid: 0 }, startedAt, expected, state),
+        expected ? {} : { format: ' {source} | {value} records | {pages} pages | {rate}/s | {state}' },
       );
       bars.set(source, { bar, startedAt, expected });
     },
