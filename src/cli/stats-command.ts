@@ -1,7 +1,10 @@
 // `empowerverse stats`: row counts per table, orphaned interactions, last sync per source.
+
+import { existsSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { loadConfig } from '../config/config.js';
-import { openStore } from '../store/open.js';
+import { FeedError } from '../shared/errors.js';
+import { openStore, parseDatabaseUrl } from '../store/open.js';
 import { formatStats } from './format.js';
 
 export function registerStatsCommand(program: Command): void {
@@ -12,6 +15,11 @@ export function registerStatsCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags) => {
       const config = loadConfig(process.env, { database: flags.db });
+      const target = parseDatabaseUrl(config.database);
+      // Reporting must not create an empty database as a side effect.
+      if (target.dialect === 'sqlite' && target.path !== ':memory:' && !existsSync(target.path)) {
+        throw new FeedError('not_found', `no database at ${target.path}: run \`empowerverse sync\` first`);
+      }
       const store = await openStore(config.database);
       try {
         const stats = await store.stats();
