@@ -5,6 +5,7 @@ import { loadConfig } from '../config/config.js';
 import { FeedError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { openStore } from '../store/open.js';
+import { summariserFromConfig } from '../sync/llm-summariser.js';
 import { logProgress, terminalProgress } from '../sync/progress.js';
 import { parseSyncTargets, runSync, type SyncReport } from '../sync/sync.js';
 import { formatSyncReport } from './format.js';
@@ -27,6 +28,12 @@ export function registerSyncCommand(program: Command): void {
     .option('--if-empty', "the prototype's rule: sync only when the database is missing or has no users")
     .option('--json', 'print the report as JSON on stdout')
     .addOption(
+      new Option(
+        '--summariser <kind>',
+        'PostSummary writer (env SUMMARISER; llm needs LLM_BASE_URL, LLM_MODEL)',
+      ).choices(['deterministic', 'llm']),
+    )
+    .addOption(
       new Option('--progress <mode>', 'progress display')
         .choices(['auto', 'bar', 'log', 'none'])
         .default('auto'),
@@ -44,6 +51,7 @@ export function registerSyncCommand(program: Command): void {
         timeoutMs: flags.timeoutMs,
         retries: flags.retries,
         database: flags.db,
+        summariser: flags.summariser,
       });
       if (!config.apiBaseUrl) {
         throw new FeedError(
@@ -75,6 +83,7 @@ export function registerSyncCommand(program: Command): void {
           signal: interrupt.signal,
           logger: mode === 'log' ? logger : undefined,
           progress,
+          summarise: summariserFromConfig(config),
         });
       } finally {
         interrupt.dispose();

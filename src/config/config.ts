@@ -44,6 +44,16 @@ export const ConfigSchema = z.object({
   retries: integer('SYNC_RETRIES', 0, 20).default(5),
   /** Database: a SQLite file path (default `data.db`) or a `postgres://` URL (`DATABASE_URL`). */
   database: z.string().trim().min(1, 'DATABASE_URL must not be empty').default('data.db'),
+  /** How PostSummary rows are written: `deterministic` (default, offline) or `llm` (`SUMMARISER`). */
+  summariser: z
+    .enum(['deterministic', 'llm'], { message: 'SUMMARISER must be deterministic or llm' })
+    .default('deterministic'),
+  /** OpenAI-compatible base URL for the LLM summariser, e.g. http://127.0.0.1:9000/v1 (`LLM_BASE_URL`). */
+  llmBaseUrl: httpUrl('LLM_BASE_URL').optional(),
+  /** API key of the LLM endpoint (`LLM_API_KEY`). Never logged. */
+  llmApiKey: z.string().min(1).optional(),
+  /** Model name for the LLM summariser (`LLM_MODEL`). */
+  llmModel: z.string().min(1).optional(),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -59,6 +69,10 @@ const ENVIRONMENT: Record<string, keyof ConfigInput> = {
   REQUEST_TIMEOUT_MS: 'timeoutMs',
   SYNC_RETRIES: 'retries',
   DATABASE_URL: 'database',
+  SUMMARISER: 'summariser',
+  LLM_BASE_URL: 'llmBaseUrl',
+  LLM_API_KEY: 'llmApiKey',
+  LLM_MODEL: 'llmModel',
 };
 
 /**
@@ -82,5 +96,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Partial<
     throw new FeedError('config_invalid', `invalid configuration: ${problems}`);
   }
   registerSecret(parsed.data.flicToken);
+  registerSecret(parsed.data.llmApiKey);
   return Object.freeze(parsed.data);
 }

@@ -8,6 +8,7 @@ import type { Store } from '../store/types.js';
 import { pages, type UpstreamClientOptions } from '../upstream/index.js';
 import { SOURCE_NAMES, type SourceName } from '../upstream/sources.js';
 import { deriveSummaries } from './derive-summaries.js';
+import type { Summariser } from './llm-summariser.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
 
 /** What `--only` accepts: the six upstream sources and the derived summaries. */
@@ -60,6 +61,8 @@ export interface SyncOptions {
   progress?: ProgressReporter;
   /** How many invalid-record examples to keep per source. */
   maxInvalidSamples?: number;
+  /** Writes PostSummary rows; default the deterministic, offline summariser. */
+  summarise?: Summariser;
 }
 
 /**
@@ -76,6 +79,7 @@ export async function runSync({
   logger,
   progress = silentProgress,
   maxInvalidSamples = 10,
+  summarise,
 }: SyncOptions): Promise<SyncReport> {
   if (ifEmpty) {
     const users = await store.countUsers();
@@ -93,7 +97,7 @@ export async function runSync({
       if (signal?.aborted) break;
       const report =
         target === 'summaries'
-          ? await syncSummaries(store, progress, signal)
+          ? await syncSummaries(store, { progress, signal, summarise, maxInvalidSamples })
           : await syncSource(target, { store, upstream, signal, progress, maxInvalidSamples });
       reports.push(report);
       const level = report.status === 'complete' ? 'info' : 'error';
@@ -161,10 +165,16 @@ async function syncSource(source: SourceName, context: SourceContext): Promise<S
   return report;
 }
 
+interface SummaryContext {
+  progress: ProgressReporter;
+  signal: AbortSignal | undefined;
+  summarise: Summariser | undefined;
+  maxInvalidSamples: number;
+}
+
 async function syncSummaries(
   store: Store,
-  progress: ProgressReporter,
-  signal: AbortSignal | undefined,
+  { progress, signal, summarise, maxInvalidSamples }: SummaryContext,
 ): Promise<SourceReport> {
   const startedAt = performance.now();
   const report: SourceReport = {
@@ -181,11 +191,22 @@ async function syncSummaries(
   progress.start('summaries', { startPage: 1, expected: null });
   try {
     await store.beginSync('summaries', 0);
-    for await (const batch of deriveSummaries(store, { signal })) {
+    for await (const batch of deriveSummaries(store, { signal, summarise })) {
       report.pages += 1;
       report.records += batch.rows;
       report.changed += batch.changed;
-      progress.update('summaries', { pages: report.pages, records: report.records, invalid: 0 });
+      // A summariser failure keeps the deterministic row; it is reported like a skipped record.
+      report.invalid += batch.fallbacks.length;
+      for (const fallback of batch.fallbacks) {
+        if (report.invalidSamples.length >= maxInvalidSamples) break;
+        report.invalidSamples.push({
+          page: report.pages,
+          index: 0,
+          id: fallback.postId,
+          reason: fallback.reason,
+        });
+      }
+      progress.update('summaries', { pages: report.pages, records: report.records, invalid: report.invalid });
     }
     if (signal?.aborted) report.status = 'aborted';
     else await store.completeSync('summaries', report.records);
