@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The `empowerverse` command line: sync, stats, simulate, eval, serve, demo.
 import { Command } from '@commander-js/extra-typings';
+import { registerEvalCommand } from '../eval/cli.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { redact } from '../shared/redact.js';
 import { registerSimulateCommand } from '../simulator/cli.js';
+import { openStore } from '../store/open.js';
+import { loadTrainingDataFromStore } from '../store/training-data.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerStatsCommand } from './stats-command.js';
 import { registerSyncCommand } from './sync-command.js';
@@ -17,6 +20,16 @@ export function buildProgram(): Command {
   registerStatsCommand(program);
   registerSimulateCommand(program);
   registerDemoCommand(program);
+  registerEvalCommand(program, {
+    loadFromStore: async (url) => {
+      const store = await openStore(url);
+      try {
+        return await loadTrainingDataFromStore(store);
+      } finally {
+        await store.close();
+      }
+    },
+  });
   return program;
 }
 

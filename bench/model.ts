@@ -1,0 +1,208 @@
+// Model benchmark (issue 3): generates a seeded synthetic catalogue of 100,000 users, 20,000 posts and
+// 2,000,000 interactions (Zipf popularity, users with category tastes), builds the default snapshot and
+// prints build seconds, peak RSS and in-process feed latency (p50/p99 over 10,000 random users, page 20).
+//
+//   npx tsx bench/model.ts [--users N] [--posts N] [--interactions N] [--requests N] [--models a,b,…]
+//
+// `--models` picks the models to build (default: the default set; e.g. add `ials` to time it too).
+import { pathToFileURL } from 'node:url';
+import type { ModelName } from '../src/recommend/index.js';
+import { buildSnapshot, recommendFeed } from '../src/recommend/index.js';
+import { mulberry32 } from '../src/recommend/random.js';
+import type { InteractionColumns, PostContent, TrainingData } from '../src/recommend/types.js';
+import { InteractionKind } from '../src/recommend/types.js';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function listFlag(name: string): string[] | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? '').split(',').filter(Boolean) : undefined;
+}
+
+const USERS = flag('users', 100_000);
+const POSTS = flag('posts', 20_000);
+const INTERACTIONS = flag('interactions', 2_000_000);
+const REQUESTS = flag('requests', 10_000);
+const CATEGORIES = 24;
+const NOW = Date.UTC(2025, 0, 1) / 1000;
+const DAY = 86_400;
+
+const TOPICS = [
+  'motivation',
+  'fitness',
+  'finance',
+  'crypto',
+  'cooking',
+  'travel',
+  'music',
+  'comedy',
+  'science',
+  'history',
+  'gaming',
+  'fashion',
+  'parenting',
+  'mindfulness',
+  'startups',
+  'coding',
+  'art',
+  'nature',
+  'sports',
+  'movies',
+  'books',
+  'health',
+  'dance',
+  'pets',
+];
+const FILLER = 'video story people life world today best way time make new great show learn day'.split(' ');
+
+/** Samples index i in [0, n) with probability ∝ 1 / (i + 1)^s, from a precomputed CDF. */
+function zipfCdf(n: number, s: number): Float64Array {
+  const cdf = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) cdf[i] = acc += 1 / (i + 1) ** s;
+  for (let i = 0; i < n; i++) cdf[i]! /= acc;
+  return cdf;
+}
+function sample(cdf: Float64Array, u: number): number {
+  let lo = 0;
+  let hi = cdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cdf[mid]! < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The synthetic dataset: same seed, same data. */
+export function generate(seed = 7): TrainingData {
+  const rand = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  // Posts: category by a mild Zipf, creator among 2,000, created over the last 180 days.
+  const catCdf = zipfCdf(CATEGORIES, 0.6);
+  const posts: PostContent[] = [];
+  const byCategory: number[][] = Array.from({ length: CATEGORIES }, () => []);
+  for (let p = 0; p < POSTS; p++) {
+    const cat = sample(catCdf, rand());
+    const topic = TOPICS[cat]!;
+    const words = Array.from({ length: 12 }, () =>
+      rand() < 0.6 ? `${topic}${Math.floor(rand() * 30)}` : pick(FILLER),
+    );
+    posts.push({
+      id: p + 1,
+      title: `${topic} ${words.slice(0, 3).join(' ')}`,
+      category: topic[0]!.toUpperCase() + topic.slice(1),
+      categoryId: cat + 1,
+      projectCode: `${topic.slice(0, 3)}-${cat}`,
+      creator: `creator${Math.floor(rand() * 2000)}`,
+      createdAt: (NOW - rand() * 180 * DAY) * 1000,
+      summary: words.join(' '),
+      keywords: words.slice(0, 4),
+    });
+    byCategory[cat]!.push(p + 1);
+  }
+  const postCdfs = byCategory.map((list) => zipfCdf(list.length, 1.0));
+
+  // Users: 1–3 favourite categories; activity ∝ a heavy-tailed weight, scaled to the interaction total.
+  const activity = new Float64Array(USERS);
+  let total = 0;
+  for (let u = 0; u < USERS; u++) total += activity[u] = 1 / (rand() + 0.05) ** 0.8;
+  const ev: InteractionColumns = {
+    length: INTERACTIONS,
+    userId: new Int32Array(INTERACTIONS),
+    postId: new Int32Array(INTERACTIONS),
+    kind: new Uint8Array(INTERACTIONS),
+    at: new Float64Array(INTERACTIONS),
+    ratingPercent: new Float32Array(INTERACTIONS),
+  };
+  let row = 0;
+  for (let u = 0; u < USERS && row < INTERACTIONS; u++) {
+    const n = Math.max(1, Math.round((activity[u]! / total) * INTERACTIONS));
+    const tastes = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => sample(catCdf, rand()));
+    const start = NOW - rand() * 90 * DAY;
+    for (let e = 0; e < n && row < INTERACTIONS; e++, row++) {
+      const cat = rand() < 0.8 ? pick(tastes) : Math.floor(rand() * CATEGORIES);
+      const list = byCategory[cat]!;
+      const post = list.length > 0 ? list[sample(postCdfs[cat]!, rand())]! : 1 + Math.floor(rand() * POSTS);
+      const r = rand();
+      const kind =
+        r < 0.7
+          ? InteractionKind.view
+          : r < 0.85
+            ? InteractionKind.like
+            : r < 0.9
+              ? InteractionKind.inspire
+              : InteractionKind.rating;
+      ev.userId[row] = u + 1;
+      ev.postId[row] = post;
+      ev.kind[row] = kind;
+      ev.at[row] = Math.min(NOW, start + e * 600 * rand() + rand() * 3600);
+      ev.ratingPercent[row] = kind === InteractionKind.rating ? Math.round(rand() * 100) : Number.NaN;
+    }
+  }
+  const interactions: InteractionColumns = {
+    length: row,
+    userId: ev.userId.subarray(0, row),
+    postId: ev.postId.subarray(0, row),
+    kind: ev.kind.subarray(0, row),
+    at: ev.at.subarray(0, row),
+    ratingPercent: ev.ratingPercent.subarray(0, row),
+  };
+  return { users: Int32Array.from({ length: USERS }, (_, u) => u + 1), posts, interactions, now: NOW };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** Runs the benchmark and prints its report. */
+function main(): void {
+  const g0 = performance.now();
+  const data = generate();
+  console.log(
+    `generated ${USERS} users, ${POSTS} posts, ${data.interactions.length} interactions in ${((performance.now() - g0) / 1000).toFixed(1)} s`,
+  );
+
+  const b0 = performance.now();
+  const models = listFlag('models') as ModelName[] | undefined;
+  const snapshot = buildSnapshot(data, models ? { models } : {});
+  const buildSeconds = (performance.now() - b0) / 1000;
+  const parts = Object.entries(snapshot.stats.buildMs)
+    .filter(([k]) => k !== 'total')
+    .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}`)
+    .join(', ');
+  console.log(`build: ${buildSeconds.toFixed(2)} s (${parts}); ${snapshot.stats.pairs} user-post pairs`);
+  for (const note of snapshot.stats.notes) console.log(`note: ${note}`);
+
+  // The default model when built, else the first personal model that is (e.g. `--models popular,ials`).
+  const model = snapshot.models.has('hybrid')
+    ? 'hybrid'
+    : ([...snapshot.models.keys()].find((m) => m !== 'popular') ?? 'popular');
+  const rand = mulberry32(99);
+  const latencies = new Float64Array(REQUESTS);
+  for (let w = 0; w < 200; w++)
+    recommendFeed(snapshot, { userId: 1 + Math.floor(rand() * USERS), pageSize: 20, model });
+  for (let i = 0; i < REQUESTS; i++) {
+    const userId = 1 + Math.floor(rand() * USERS);
+    const t = process.hrtime.bigint();
+    recommendFeed(snapshot, { userId, pageSize: 20, model });
+    latencies[i] = Number(process.hrtime.bigint() - t) / 1e6;
+  }
+  latencies.sort();
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const p50 = REQUESTS > 0 ? percentile(latencies, 0.5) : Number.NaN;
+  const p99 = REQUESTS > 0 ? percentile(latencies, 0.99) : Number.NaN;
+  console.log(`peak RSS: ${maxRssMb.toFixed(0)} MB`);
+  console.log(
+    `feed latency (${model}, page 20, ${REQUESTS} random users): p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`,
+  );
+  const ok = (pass: boolean) => (pass ? 'ok' : 'MISSED');
+  console.log(
+    `targets: build < 60 s ${ok(buildSeconds < 60)}, RSS < 2048 MB ${ok(maxRssMb < 2048)}, p99 < 2 ms ${ok(p99 < 2)}`,
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();

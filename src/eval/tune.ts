@@ -1,0 +1,367 @@
+// Tunes the engine's defaults on the VALIDATION split only (the training part split again by the same
+// rule), with a small, bounded coordinate search; the test part is never built on or scored.
+//
+// Stages, each a coordinate search over a few values per parameter (NDCG@20 on validation):
+//  1. each standalone model on its own metric: EASE λ, itemknn k/shrinkage/weighting, content
+//     history half-life (the standalone models stay time-agnostic, as published);
+//  2. the hybrid over one snapshot, re-blended with `withHybridWeights` (no refit): blend weights and
+//     the hybrid's history recency per component (half-life in steps, floor);
+//  3. the hybrid-only time-aware signals (sequence window/decay/backward/last items, trend window),
+//     a refit per trial;
+//  4. the blend once more, then the interaction weights and the matrix half-life (days).
+// Every search starts from the current defaults and a move must gain more than `minGain`, so a
+// re-run only moves what the data supports.
+import type {
+  BuildOptions,
+  ComponentName,
+  HistoryRecency,
+  HybridOptions,
+  HybridParams,
+  HybridWeights,
+  InteractionWeights,
+  ModelName,
+  ModelSnapshot,
+} from '../recommend/index.js';
+import {
+  buildSnapshot,
+  DEFAULT_CONTENT,
+  DEFAULT_EASE,
+  DEFAULT_HALF_LIFE_DAYS,
+  DEFAULT_HYBRID,
+  DEFAULT_INTERACTION_WEIGHTS,
+  DEFAULT_ITEMKNN,
+  DEFAULT_SEQUENCE,
+  DEFAULT_TREND,
+  withHybridWeights,
+} from '../recommend/index.js';
+import type { TrainingData } from '../recommend/types.js';
+import { recommenderFromSnapshot } from './recommender.js';
+import type { GroupMetrics } from './run.js';
+import { evaluateSplit } from './run.js';
+import type { PositivesRule, TimeSplit } from './split.js';
+import { splitByTime } from './split.js';
+
+/** Candidate values per tuned parameter; every list is small so the search stays bounded. */
+export interface TuneGrid {
+  ease: { lambda: number[] };
+  itemknn: { neighbours: number[]; shrinkage: number[]; weighted: boolean[] };
+  content: { halfLifeSteps: number[] };
+  /** Values tried for each blend weight (the EASE weight is the anchor and stays put). */
+  blend: number[];
+  /** The hybrid's history recency, for each component in `DEFAULT_HYBRID.recency`. */
+  recency: { halfLifeSteps: number[]; recencyFloor: number[] };
+  sequence: { window: number[]; decay: number[]; backward: number[]; lastItems: number[] };
+  trend: { windowDays: number[] };
+  interactionWeights: InteractionWeights[];
+  halfLifeDays: number[];
+}
+
+export const DEFAULT_TUNE_GRID: Readonly<TuneGrid> = Object.freeze({
+  ease: { lambda: [100, 200, 300, 500, 800, 1200] },
+  itemknn: { neighbours: [50, 100, 200, 400], shrinkage: [0, 3, 10, 50], weighted: [false, true] },
+  content: { halfLifeSteps: [Infinity, 20, 10, 5, 2] },
+  blend: [0, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2],
+  recency: { halfLifeSteps: [Infinity, 20, 10, 7, 5, 3], recencyFloor: [0, 0.05, 0.1, 0.2] },
+  sequence: { window: [5, 10, 20], decay: [0.7, 0.9, 1], backward: [0, 0.5, 1], lastItems: [5, 10, 20, 40] },
+  trend: { windowDays: [3, 7, 14, 30] },
+  interactionWeights: [
+    { view: 1, like: 3, inspire: 4, rating: 2 },
+    { view: 1, like: 1, inspire: 1, rating: 0 },
+    { view: 1, like: 2, inspire: 2, rating: 1 },
+    { view: 1, like: 5, inspire: 8, rating: 0 },
+  ],
+  halfLifeDays: [30, 180, 365, Infinity],
+});
+
+export interface TuneOptions {
+  positives?: PositivesRule;
+  grid?: TuneGrid;
+  /** Coordinate-search rounds over the blend weights. */
+  blendRounds?: number;
+  /** Validation NDCG@20 a move must gain to replace the current value (guards against noise). */
+  minGain?: number;
+  /** Progress lines (one per trial). */
+  log?: (line: string) => void;
+  /** How snapshots are built (tests spy on it); default `buildSnapshot`. */
+  build?: (train: TrainingData, options: BuildOptions) => ModelSnapshot;
+}
+
+export interface Trial {
+  stage: string;
+  settings: string;
+  ndcg20: number;
+}
+
+export interface TuneResult {
+  /** The tuned settings as build options: write them into `src/recommend/defaults.ts`. */
+  best: BuildOptions;
+  /** Validation metrics of the hybrid with the defaults, and with `best`. */
+  baseline: GroupMetrics;
+  tuned: GroupMetrics;
+  /** Validation metrics of every model with `best` (the hybrid must beat them all). */
+  models: { model: string; all: GroupMetrics }[];
+  trials: Trial[];
+  validation: { users: number; evaluatedUsers: number };
+}
+
+/** A stable key for a settings object (JSON without Infinity ambiguity). */
+function keyOf(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v));
+}
+
+/**
+ * Coordinate search: for each axis in turn, try its values with the others fixed and keep the best;
+ * a move must gain more than `minGain` (ties and noise-level gains keep the current value). Repeats
+ * for `rounds`; memoised, so a revisited point costs nothing.
+ */
+export function coordinateSearch<T extends Record<string, unknown>>(
+  start: T,
+  axes: { [K in keyof T]?: readonly T[K][] },
+  score: (candidate: T) => number,
+  rounds = 1,
+  minGain = 0,
+): { best: T; score: number } {
+  const memo = new Map<string, number>();
+  const evalAt = (c: T) => {
+    const k = keyOf(c);
+    let s = memo.get(k);
+    if (s === undefined) memo.set(k, (s = score(c)));
+    return s;
+  };
+  let best = { ...start };
+  let bestScore = evalAt(best);
+  for (let r = 0; r < rounds; r++) {
+    let improved = false;
+    for (const axis of Object.keys(axes) as (keyof T)[]) {
+      for (const value of axes[axis] ?? []) {
+        if (Object.is(value, best[axis])) continue;
+        const candidate = { ...best, [axis]: value };
+        const s = evalAt(candidate);
+        if (s > bestScore + Math.max(minGain, 1e-9)) {
+          best = candidate;
+          bestScore = s;
+          improved = true;
+        }
+      }
+    }
+    if (!improved) break;
+  }
+  return { best, score: bestScore };
+}
+
+/** The validation split: the protocol applied to the test split's training part. */
+export function validationSplit(data: TrainingData, positives: PositivesRule): TimeSplit {
+  return splitByTime(splitByTime(data, { positives }).train, { positives });
+}
+
+const BLEND_COMPONENTS: readonly ComponentName[] = [
+  'itemknn',
+  'ials',
+  'content',
+  'popular',
+  'sequence',
+  'trend',
+];
+const ALL_MODELS: readonly ModelName[] = [
+  'popular',
+  'seed-hybrid',
+  'itemknn',
+  'ease',
+  'ials',
+  'content',
+  'hybrid',
+];
+
+/** The blend as a flat point for coordinate search: `weight.<component>`, `recency.<component>.<field>`. */
+function blendPointOf(weights: HybridWeights, recency: HybridParams['recency']): Record<string, number> {
+  const point: Record<string, number> = {};
+  for (const [c, w] of Object.entries(weights)) point[`weight.${c}`] = w;
+  for (const [c, r] of Object.entries(recency)) {
+    if (!r) continue;
+    point[`recency.${c}.halfLifeSteps`] = r.halfLifeSteps;
+    point[`recency.${c}.recencyFloor`] = r.recencyFloor;
+  }
+  return point;
+}
+
+/** The inverse of `blendPointOf`, as hybrid build options. */
+function hybridOptionsOf(point: Record<string, number>): HybridOptions {
+  const weights: Partial<HybridWeights> = {};
+  const recency: Partial<Record<ComponentName, HistoryRecency>> = {};
+  for (const [key, value] of Object.entries(point)) {
+    const [kind, component, field] = key.split('.') as [string, ComponentName, keyof HistoryRecency];
+    if (kind === 'weight') weights[component] = value;
+    else {
+      const r = (recency[component] ??= { halfLifeSteps: Number.POSITIVE_INFINITY, recencyFloor: 0 });
+      r[field] = value;
+    }
+  }
+  return { weights, recency };
+}
+
+function fmt(settings: Record<string, unknown>): string {
+  return Object.entries(settings)
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? keyOf(v) : String(v)}`)
+    .join(' ');
+}
+
+/**
+ * Tunes the defaults on the validation split of `data` and returns the best settings found.
+ *
+ * @example const { best } = tune(loadMovieLens(dir), { positives: 'movielens', log: console.error });
+ */
+export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult {
+  const {
+    positives = 'empowerverse',
+    grid = DEFAULT_TUNE_GRID,
+    blendRounds = 2,
+    minGain = 0.0005,
+    log = () => {},
+    build = buildSnapshot,
+  } = options;
+  const split = validationSplit(data, positives);
+  const trials: Trial[] = [];
+  const measure = (snapshot: ModelSnapshot, model: ModelName): GroupMetrics =>
+    evaluateSplit(split, recommenderFromSnapshot(snapshot), { models: [model] })[0]!.all;
+  const record = (stage: string, settings: Record<string, unknown>, ndcg20: number) => {
+    const trial = { stage, settings: fmt(settings), ndcg20 };
+    trials.push(trial);
+    log(`${stage.padEnd(10)} ${ndcg20.toFixed(4)}  ${trial.settings}`);
+  };
+  // Every search starts from the current defaults, so a re-run only moves what the data supports.
+  const search = <T extends Record<string, unknown>>(
+    start: T,
+    axes: { [K in keyof T]?: readonly T[K][] },
+    score: (candidate: T) => number,
+    rounds = 1,
+  ) => coordinateSearch(start, axes, score, rounds, minGain).best;
+  const componentScore =
+    <T extends Record<string, unknown>>(
+      model: 'ease' | 'itemknn' | 'content',
+      toOptions: (p: T) => BuildOptions,
+    ) =>
+    (p: T) => {
+      const s = measure(build(split.train, { models: [model], ...toOptions(p) }), model).ndcg20;
+      record(model, p, s);
+      return s;
+    };
+
+  // Stage 1: standalone models on their own metric.
+  const ease = search(
+    { lambda: DEFAULT_EASE.lambda },
+    grid.ease,
+    componentScore('ease', (p) => ({ ease: p })),
+  );
+  const itemknn = search(
+    {
+      neighbours: DEFAULT_ITEMKNN.neighbours,
+      shrinkage: DEFAULT_ITEMKNN.shrinkage,
+      weighted: DEFAULT_ITEMKNN.weighted,
+    },
+    grid.itemknn,
+    componentScore('itemknn', (p) => ({ itemknn: p })),
+  );
+  const content = search(
+    { halfLifeSteps: DEFAULT_CONTENT.halfLifeSteps },
+    grid.content,
+    componentScore('content', (p) => ({ content: p })),
+  );
+
+  // Stage 2: the hybrid over one snapshot with every component fitted (re-blended, not refitted).
+  const hybridModels: ModelName[] = ['popular', 'itemknn', 'ease', 'ials', 'content', 'hybrid'];
+  let settings: BuildOptions = { models: hybridModels, ease, itemknn, content };
+  let blendPoint = blendPointOf(DEFAULT_HYBRID.weights, DEFAULT_HYBRID.recency);
+  const blendAxes: Record<string, readonly number[]> = {};
+  for (const c of BLEND_COMPONENTS) blendAxes[`weight.${c}`] = grid.blend;
+  for (const c of Object.keys(DEFAULT_HYBRID.recency)) {
+    blendAxes[`recency.${c}.halfLifeSteps`] = grid.recency.halfLifeSteps;
+    blendAxes[`recency.${c}.recencyFloor`] = grid.recency.recencyFloor;
+  }
+  const searchBlend = (snapshot: ModelSnapshot, stage: string, rounds: number) =>
+    search(
+      blendPoint,
+      blendAxes,
+      (point) => {
+        const s = measure(withHybridWeights(snapshot, hybridOptionsOf(point)), 'hybrid').ndcg20;
+        record(stage, point, s);
+        return s;
+      },
+      rounds,
+    );
+  let snapshot = build(split.train, settings);
+  blendPoint = searchBlend(snapshot, 'blend', blendRounds);
+
+  // Stage 3: the time-aware signals inside the hybrid (a refit per trial).
+  const hybridScore = (opts: BuildOptions, stage: string, shown: Record<string, unknown>) => {
+    const s = measure(build(split.train, { ...opts, hybrid: hybridOptionsOf(blendPoint) }), 'hybrid').ndcg20;
+    record(stage, shown, s);
+    return s;
+  };
+  if ((blendPoint['weight.sequence'] ?? 0) > 0) {
+    const start = {
+      window: DEFAULT_SEQUENCE.window,
+      decay: DEFAULT_SEQUENCE.decay,
+      backward: DEFAULT_SEQUENCE.backward,
+      lastItems: DEFAULT_SEQUENCE.lastItems,
+    };
+    const sequence = search(start, grid.sequence, (p) =>
+      hybridScore({ ...settings, sequence: p }, 'sequence', p),
+    );
+    settings = { ...settings, sequence };
+  }
+  if ((blendPoint['weight.trend'] ?? 0) > 0) {
+    const trend = search({ windowDays: DEFAULT_TREND.windowDays }, grid.trend, (p) =>
+      hybridScore({ ...settings, trend: p }, 'trend', p),
+    );
+    settings = { ...settings, trend };
+  }
+
+  // Stage 4: blend once more on the refitted signals, then interaction weights and matrix half-life.
+  snapshot = build(split.train, settings);
+  blendPoint = searchBlend(snapshot, 'blend-2', 1);
+  const global = search(
+    {
+      weights: { ...DEFAULT_INTERACTION_WEIGHTS } as InteractionWeights,
+      halfLifeDays: DEFAULT_HALF_LIFE_DAYS,
+    },
+    { weights: grid.interactionWeights, halfLifeDays: grid.halfLifeDays },
+    (p) => hybridScore({ ...settings, ...p }, 'global', p),
+  );
+  settings = { ...settings, ...global };
+
+  const best: BuildOptions = { ...settings, hybrid: hybridOptionsOf(blendPoint) };
+  delete best.models;
+  const final = build(split.train, { ...best, models: ALL_MODELS });
+  const models = evaluateSplit(split, recommenderFromSnapshot(final)).map((m) => ({
+    model: m.model,
+    all: m.all,
+  }));
+  const baseline = measure(build(split.train, { models: ['hybrid'] }), 'hybrid');
+  return {
+    best,
+    baseline,
+    tuned: models.find((m) => m.model === 'hybrid')!.all,
+    models,
+    trials,
+    validation: {
+      users: split.heldOut.length,
+      evaluatedUsers: split.heldOut.filter((u) => u.positives.length).length,
+    },
+  };
+}
+
+/** The tuned settings as text to paste into `defaults.ts` (Infinity spelled out). */
+export function formatTuneResult(result: TuneResult): string {
+  const lines: string[] = [];
+  lines.push(
+    `validation split: ${result.validation.users} users tested, ${result.validation.evaluatedUsers} with positives`,
+  );
+  lines.push(
+    `hybrid NDCG@20 on validation: defaults ${result.baseline.ndcg20.toFixed(4)} → tuned ${result.tuned.ndcg20.toFixed(4)}`,
+  );
+  lines.push('validation NDCG@20 per model with the tuned settings:');
+  for (const m of result.models) lines.push(`  ${m.model.padEnd(12)} ${m.all.ndcg20.toFixed(4)}`);
+  lines.push('best settings (BuildOptions):');
+  lines.push(JSON.stringify(result.best, (_k, v) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v), 2));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,442 @@
+// Feed composition: score with the chosen model, drop seen posts, filter by category, then build a
+// deterministic, pagination-stable list (bounded runs of one category or creator, reserved fresh slots)
+// and cut the requested page out of it.
+
+import { FeedError } from '../shared/errors.js';
+import type { ComponentName, ModelName } from './defaults.js';
+import { DEFAULT_MODEL, DEFAULT_PAGE_SIZE, MAX_FEED_DEPTH, MAX_PAGE_SIZE, MODEL_NAMES } from './defaults.js';
+import type { LiveEvent, UserHistory } from './history.js';
+import { userHistory } from './history.js';
+import type { HybridModel } from './models/hybrid.js';
+import type { Recommender } from './models/recommender.js';
+import type { ModelSnapshot } from './snapshot.js';
+import { selectTopK } from './topk.js';
+
+export interface FeedRequest {
+  /** Platform user id; absent or unknown → a cold-start feed. */
+  userId?: number;
+  /** Category name (case-insensitive) or a topic's `project_code`. */
+  category?: string;
+  /** 1-based (default 1). */
+  page?: number;
+  /** 1..100 (default 10). */
+  pageSize?: number;
+  /** Default `hybrid`. */
+  model?: ModelName;
+  /** Add a `reason` to each item (which model and signal put it there). */
+  explain?: boolean;
+  /** Interactions received since the snapshot was built: excluded at once and shifting the scores. */
+  liveEvents?: readonly LiveEvent[];
+  /** Apply the composition rules (run bounds, fresh slots); false gives the model's raw ranking. Default true. */
+  compose?: boolean;
+}
+
+export type FeedSource = ModelName | ComponentName | 'fresh';
+
+export interface FeedItem {
+  postId: number;
+  score: number;
+  /** What put the item here: the model, `popular` for a fallback, `fresh` for a reserved fresh slot. */
+  source: FeedSource;
+  reason?: string;
+}
+
+export interface FeedResult {
+  items: FeedItem[];
+  /** The model whose scores ranked the feed (`popular` when the requested one had nothing to say). */
+  model: ModelName;
+  /** The user has no history (unknown or brand new): a popular-and-fresh feed. */
+  cold: boolean;
+  /** The requested model could not score this user and `popular` stood in. */
+  fallback: boolean;
+  /** Number of interactions the feed was personalised from (snapshot + live). */
+  historyLength: number;
+  page: number;
+  pageSize: number;
+  /** Posts the feed could ever show this user under this filter (unseen ones). */
+  total: number;
+}
+
+/** Columns matching a category filter, or null for no filter; throws for an unknown value. */
+export function resolveCategory(snapshot: ModelSnapshot, category: string | undefined): Int32Array | null {
+  if (category === undefined || category.trim() === '') return null;
+  const cols = snapshot.base.filterIndex.get(category.trim().toLowerCase());
+  if (!cols) {
+    throw new FeedError(
+      'bad_request',
+      `category '${category}' matches no category name or topic project_code in the catalogue ` +
+        `(accepted, case-insensitive: e.g. ${snapshot.base.categoryNames.slice(0, 5).join(', ') || 'none known'})`,
+    );
+  }
+  return cols;
+}
+
+function resolveModel(snapshot: ModelSnapshot, model: ModelName | undefined): Recommender {
+  const name = model ?? DEFAULT_MODEL;
+  if (!(MODEL_NAMES as readonly string[]).includes(name)) {
+    throw new FeedError(
+      'bad_request',
+      `model must be one of ${MODEL_NAMES.join(', ')}, got '${String(name)}'`,
+    );
+  }
+  const rec = snapshot.models.get(name);
+  if (!rec) {
+    throw new FeedError(
+      'bad_request',
+      `model '${name}' is not built in this snapshot; built: ${[...snapshot.models.keys()].join(', ')}`,
+    );
+  }
+  return rec;
+}
+
+function checkInt(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new FeedError('bad_request', `${name} must be an integer ${min}..${max}, got ${value}`);
+  }
+}
+
+/** Scores, seen-mask and candidates for one request; the caller must `release()` the mask. */
+interface Scored {
+  history: UserHistory;
+  recommender: Recommender;
+  model: ModelName;
+  fallback: boolean;
+  candidates: Int32Array | null;
+  total: number;
+  release(): void;
+}
+
+function score(
+  snapshot: ModelSnapshot,
+  userId: number | undefined,
+  model: ModelName | undefined,
+  category: string | undefined,
+  liveEvents: readonly LiveEvent[] | undefined,
+  fallback: boolean,
+): Scored | null {
+  const recommender = resolveModel(snapshot, model);
+  const candidates = resolveCategory(snapshot, category);
+  const history = userHistory(snapshot.base, userId, liveEvents);
+  const { scores, seen } = snapshot.scratch;
+  let used = recommender;
+  let usedName = recommender.name as ModelName;
+  let fellBack = false;
+  if (!recommender.scoreUser(history, scores)) {
+    if (!fallback) return null;
+    used = snapshot.popular;
+    usedName = 'popular';
+    fellBack = true;
+    used.scoreUser(history, scores);
+  }
+  // History entries are distinct posts: mark each and count those inside the filter.
+  let seenInCandidates = 0;
+  for (let h = 0; h < history.length; h++) {
+    const c = history.cols[h]!;
+    seen[c] = 1;
+    if (!candidates || binarySearch(candidates, c)) seenInCandidates++;
+  }
+  const total = (candidates ? candidates.length : snapshot.base.nPosts) - seenInCandidates;
+  return {
+    history,
+    recommender: used,
+    model: usedName,
+    fallback: fellBack,
+    candidates,
+    total,
+    release() {
+      for (let h = 0; h < history.length; h++) seen[history.cols[h]!] = 0;
+    },
+  };
+}
+
+function binarySearch(sorted: Int32Array, value: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = sorted[mid]!;
+    if (v === value) return true;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/**
+ * Columns of one ranking in order (score desc, post id asc), produced lazily: the top-k buffer doubles
+ * when exhausted, which never changes the order already handed out.
+ */
+class RankedStream {
+  private buf = new Int32Array(0);
+  private n = 0;
+  private pos = 0;
+  private k: number;
+
+  constructor(
+    private readonly scores: Float32Array,
+    private readonly seen: Uint8Array,
+    private readonly candidates: Int32Array | null,
+    initial: number,
+  ) {
+    this.k = Math.max(16, initial);
+  }
+
+  /** The next column, or −1 when every candidate has been handed out. */
+  next(): number {
+    if (this.pos === this.n) {
+      if (this.n < this.buf.length) return -1;
+      if (this.buf.length > 0) this.k *= 2;
+      this.buf = new Int32Array(this.k);
+      this.n = selectTopK(this.scores, this.k, this.seen, this.candidates, this.buf);
+      if (this.pos >= this.n) return -1;
+    }
+    return this.buf[this.pos++]!;
+  }
+}
+
+interface Slot {
+  col: number;
+  source: 'model' | 'fresh';
+}
+
+/**
+ * The first `need` slots of the composed feed. The composed order depends only on the ranking (and the
+ * fresh ranking), never on `need`, so page p is always the same slice: pagination is stable.
+ */
+function compose(snapshot: ModelSnapshot, s: Scored, need: number, categoryFiltered: boolean): Slot[] {
+  const { base, scratch } = snapshot;
+  const params = snapshot.options.compose;
+  const used = scratch.used;
+  const main = new RankedStream(scratch.scores, scratch.seen, s.candidates, need + 16);
+  let freshCandidates: Int32Array | null = null;
+  if (params.freshEvery > 0 && snapshot.freshCols.length > 0) {
+    freshCandidates = s.candidates ? intersect(snapshot.freshCols, s.candidates) : snapshot.freshCols;
+  }
+  const fresh =
+    freshCandidates && freshCandidates.length > 0
+      ? new RankedStream(
+          snapshot.popular.scores,
+          scratch.seen,
+          freshCandidates,
+          Math.ceil(need / params.freshEvery) + 4,
+        )
+      : null;
+  const marked: number[] = [];
+  let drawn = 0;
+  const draw = (): Slot | null => {
+    drawn++;
+    if (fresh && drawn % params.freshEvery === 0) {
+      for (let c = fresh.next(); c >= 0; c = fresh.next()) {
+        if (used[c] === 0) {
+          used[c] = 1;
+          marked.push(c);
+          return { col: c, source: 'fresh' };
+        }
+      }
+    }
+    for (let c = main.next(); c >= 0; c = main.next()) {
+      if (used[c] === 0) {
+        used[c] = 1;
+        marked.push(c);
+        return { col: c, source: 'model' };
+      }
+    }
+    return null;
+  };
+
+  const maxCat = categoryFiltered ? Number.POSITIVE_INFINITY : params.maxCategoryRun;
+  const maxCreator = params.maxCreatorRun;
+  const out: Slot[] = [];
+  const runBreaks = (col: number): boolean => {
+    const cat = base.postCategory[col]!;
+    const creator = base.postCreator[col]!;
+    return (
+      (cat >= 0 && runOf(out, base.postCategory, cat) >= maxCat) ||
+      (creator >= 0 && runOf(out, base.postCreator, creator) >= maxCreator)
+    );
+  };
+  const lookahead = 64;
+  const pending: Slot[] = [];
+  let exhausted = false;
+  while (out.length < need) {
+    let chosen = -1;
+    for (let p = 0; p < pending.length; p++) {
+      if (!runBreaks(pending[p]!.col)) {
+        chosen = p;
+        break;
+      }
+    }
+    if (chosen < 0) {
+      while (!exhausted && pending.length < lookahead) {
+        const slot = draw();
+        if (!slot) {
+          exhausted = true;
+          break;
+        }
+        pending.push(slot);
+        if (!runBreaks(slot.col)) {
+          chosen = pending.length - 1;
+          break;
+        }
+      }
+    }
+    // Nothing within reach keeps the bound: relax it and take the best-ranked waiting post.
+    if (chosen < 0 && pending.length > 0) chosen = 0;
+    if (chosen < 0) break;
+    out.push(pending.splice(chosen, 1)[0]!);
+  }
+  for (const c of marked) used[c] = 0;
+  return out;
+}
+
+/** Length of the run of `value` at the end of `out` under the per-column attribute `attr`. */
+function runOf(out: readonly Slot[], attr: Int32Array, value: number): number {
+  let n = 0;
+  for (let i = out.length - 1; i >= 0 && attr[out[i]!.col] === value; i--) n++;
+  return n;
+}
+
+function intersect(a: Int32Array, b: Int32Array): Int32Array {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i]! === b[j]!) {
+      out.push(a[i]!);
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) i++;
+    else j++;
+  }
+  return Int32Array.from(out);
+}
+
+/** Reasons for the page's slots: model slots explained in one batch when the model can. */
+function reasonsFor(s: Scored, slots: readonly Slot[], snapshot: ModelSnapshot): string[] {
+  const prefix = s.fallback ? 'popular (fallback): ' : '';
+  const modelCols = slots.filter((slot) => slot.source === 'model').map((slot) => slot.col);
+  const batch = s.recommender.explainMany?.(s.history, modelCols);
+  let next = 0;
+  return slots.map((slot) => {
+    if (slot.source === 'fresh') return `fresh: ${snapshot.popular.explain!(s.history, slot.col)}`;
+    const reason = batch ? batch[next++]! : (s.recommender.explain?.(s.history, slot.col) ?? s.model);
+    return prefix + reason;
+  });
+}
+
+/**
+ * The feed page for a request. Deterministic for a snapshot (and live events); page p+1 continues page p
+ * without repeats; never a post the user interacted with. Throws `FeedError('bad_request')` for a bad
+ * page, page size, model or category.
+ *
+ * @example recommendFeed(snapshot, { userId: 42, page: 2, pageSize: 20, category: 'motivation' })
+ */
+export function recommendFeed(snapshot: ModelSnapshot, request: FeedRequest = {}): FeedResult {
+  const page = request.page ?? 1;
+  const pageSize = request.pageSize ?? DEFAULT_PAGE_SIZE;
+  checkInt('page', page, 1, Number.MAX_SAFE_INTEGER);
+  checkInt('page_size', pageSize, 1, MAX_PAGE_SIZE);
+  const s = score(snapshot, request.userId, request.model, request.category, request.liveEvents, true)!;
+  try {
+    const result: FeedResult = {
+      items: [],
+      model: s.model,
+      cold: s.history.length === 0,
+      fallback: s.fallback,
+      historyLength: s.history.length,
+      page,
+      pageSize,
+      total: s.total,
+    };
+    const from = (page - 1) * pageSize;
+    const need = Math.min(page * pageSize, s.total, MAX_FEED_DEPTH);
+    if (from >= need) return result;
+    let slots: Slot[];
+    if (request.compose === false) {
+      const buf = new Int32Array(need);
+      const n = selectTopK(snapshot.scratch.scores, need, snapshot.scratch.seen, s.candidates, buf);
+      slots = Array.from(buf.subarray(0, n), (col) => ({ col, source: 'model' as const }));
+    } else {
+      slots = compose(snapshot, s, need, s.candidates !== null);
+    }
+    const scores = snapshot.scratch.scores;
+    const pageSlots = slots.slice(from);
+    const reasons = request.explain ? reasonsFor(s, pageSlots, snapshot) : null;
+    pageSlots.forEach((slot, i) => {
+      const item: FeedItem = {
+        postId: snapshot.base.postIds[slot.col]!,
+        score: slot.source === 'fresh' ? snapshot.popular.scores[slot.col]! : scores[slot.col]!,
+        source: slot.source === 'fresh' ? 'fresh' : s.model,
+      };
+      if (reasons) item.reason = reasons[i]!;
+      result.items.push(item);
+    });
+    return result;
+  } finally {
+    s.release();
+  }
+}
+
+export interface RankRequest {
+  userId?: number;
+  /** Default `hybrid`. */
+  model?: ModelName;
+  /** How many posts to rank (the top k of the full catalogue minus the user's posts). */
+  k: number;
+  category?: string;
+  liveEvents?: readonly LiveEvent[];
+  /** Fall back to `popular` when the model cannot score the user. Default false: an empty list. */
+  fallback?: boolean;
+}
+
+export interface RankedItem {
+  postId: number;
+  score: number;
+}
+
+/**
+ * The model's raw top-k for a user, without feed composition: what offline evaluation measures. Excludes
+ * every post in the user's snapshot history (their training posts) and live events.
+ *
+ * @example rankForUser(snapshot, { userId: 42, model: 'ease', k: 20 }).map((r) => r.postId)
+ */
+export function rankForUser(snapshot: ModelSnapshot, request: RankRequest): RankedItem[] {
+  checkInt('k', request.k, 0, Number.MAX_SAFE_INTEGER);
+  const s = score(
+    snapshot,
+    request.userId,
+    request.model,
+    request.category,
+    request.liveEvents,
+    request.fallback ?? false,
+  );
+  if (!s) return [];
+  try {
+    const k = Math.min(request.k, s.total);
+    const buf = new Int32Array(k);
+    const n = selectTopK(snapshot.scratch.scores, k, snapshot.scratch.seen, s.candidates, buf);
+    const out: RankedItem[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = { postId: snapshot.base.postIds[buf[i]!]!, score: snapshot.scratch.scores[buf[i]!]! };
+    }
+    return out;
+  } finally {
+    s.release();
+  }
+}
+
+/** Per-component contributions of the hybrid for the given posts (debugging / tuning aid). */
+export function explainHybrid(
+  snapshot: ModelSnapshot,
+  userId: number | undefined,
+  postIds: readonly number[],
+  liveEvents?: readonly LiveEvent[],
+): Record<string, number[]> {
+  const hybrid = snapshot.models.get('hybrid') as HybridModel | undefined;
+  if (!hybrid) throw new FeedError('bad_request', "model 'hybrid' is not built in this snapshot");
+  const history = userHistory(snapshot.base, userId, liveEvents);
+  const cols = postIds.map((id) => snapshot.base.postColOf.get(id) ?? -1).filter((c) => c >= 0);
+  const out: Record<string, number[]> = {};
+  for (const [name, v] of hybrid.contributions(history, cols)) out[name] = Array.from(v);
+  return out;
+}

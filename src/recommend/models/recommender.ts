@@ -1,0 +1,42 @@
+// The one interface every model and hybrid signal implements, so the feed can score with any of them.
+import type { ComponentName, HistoryRecency, ModelName } from '../defaults.js';
+import type { UserHistory } from '../history.js';
+
+/** Per-call scoring options (the hybrid uses them to score its components its own way). */
+export interface ScoreOptions {
+  /** Overrides the model's own history-recency weighting. */
+  recency?: HistoryRecency;
+}
+
+/** Result of sparse scoring: `count` columns written; every other column scores `floor` (≤ all written). */
+export interface SparseScores {
+  count: number;
+  floor: number;
+}
+
+export interface Recommender {
+  readonly name: ModelName | ComponentName;
+  /**
+   * Writes a score for every post column into `out` (length = number of posts; higher is better).
+   * Returns false when the model has nothing to say for this history (e.g. no interactions), in which
+   * case `out` is unspecified and the feed falls back.
+   */
+  scoreUser(history: UserHistory, out: Float32Array, options?: ScoreOptions): boolean;
+  /**
+   * Optional fast path for models whose scores are mostly a constant floor: writes the scores of the
+   * columns it touches into `out` (all zero on entry; the caller re-zeroes `touched[0..count)` after) and
+   * lists them in `touched`. Returns null when the model has nothing to say.
+   */
+  scoreSparse?(
+    history: UserHistory,
+    out: Float32Array,
+    touched: Int32Array,
+    options?: ScoreOptions,
+  ): SparseScores | null;
+  /** Set when scores do not depend on the user (popularity): the blend can pre-normalise them once. */
+  readonly staticScores?: Float32Array;
+  /** A short, human-readable reason why `col` scored as it did for this history (debugging only). */
+  explain?(history: UserHistory, col: number): string;
+  /** The reasons for many columns at once, when that is cheaper than one `explain` per column. */
+  explainMany?(history: UserHistory, cols: readonly number[]): string[];
+}
