@@ -39,13 +39,14 @@ beforeEach(async () => {
     // The request number drives the fake's behaviour: most get a clean answer, two a broken one.
     if (req.url !== '/v1/chat/completions') return void res.writeHead(404).end();
     if (requests.length === 3) return void res.writeHead(400).end('{"error":"bad"}');
-    const content = requests.length === 5
-      ? 'not json at all'
-      : JSON.stringify({
-          summary: `LLM: ${post.title}`,
-          keywords: ['llm', 'video'],
-          main_character_gender: 'female',
-        });
+    const content =
+      requests.length === 5
+        ? 'not json at all'
+        : JSON.stringify({
+            summary: `LLM: ${post.title}`,
+            keywords: ['llm', 'video'],
+            main_character_gender: 'female',
+          });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content } }] }));
   });
