@@ -1,32 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type MovieLensRaw, movieLensToTrainingData } from '../src/eval/movielens.js';
 import { snapshotRecommender } from '../src/eval/recommender.js';
 import { formatReport } from '../src/eval/report.js';
 import { type BuildRecommender, evaluate } from '../src/eval/run.js';
 import type { TrainingData } from '../src/recommend/types.js';
+import { movieLens as movieLensFixture, type Rating } from './support/movielens-fixture.js';
 
-type Rating = [user: number, item: number, stars: number, at: number];
-
-function movieLens(ratings: Rating[], catalogue = 10): TrainingData {
-  const raw: MovieLensRaw = {
-    users: Int32Array.from(new Set(ratings.map((r) => r[0]))),
-    items: Array.from({ length: catalogue }, (_, i) => ({
-      id: i + 1,
-      title: `Movie ${i + 1}`,
-      releasedAt: null,
-      genres: ['Drama'],
-      genreIds: [8],
-    })),
-    ratings: {
-      length: ratings.length,
-      userId: Int32Array.from(ratings.map((r) => r[0])),
-      itemId: Int32Array.from(ratings.map((r) => r[1])),
-      rating: Uint8Array.from(ratings.map((r) => r[2])),
-      at: Float64Array.from(ratings.map((r) => r[3])),
-    },
-  };
-  return movieLensToTrainingData(raw);
-}
+const movieLens = (ratings: Rating[], catalogue = 10): TrainingData => movieLensFixture(ratings, catalogue);
 
 // Users 1, 2, 5 are tested with positives; user 3's held-out rating is 2 stars (skipped); user 4 has
 // three events (not tested). Held out: user 1 → post 5, user 2 → post 6, user 5 → posts 9 and 10.

@@ -1,31 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type MovieLensRaw, movieLensToTrainingData } from '../src/eval/movielens.js';
 import { holdoutCount, splitByTime } from '../src/eval/split.js';
 import { InteractionKind, type TrainingData } from '../src/recommend/types.js';
-
-type Rating = [user: number, item: number, stars: number, at: number];
+import { movieLens as movieLensFixture, type Rating } from './support/movielens-fixture.js';
 
 /** MovieLens-shaped data from [user, item, stars, at] tuples; catalogue = items 1..100. */
-function movieLens(ratings: Rating[]): TrainingData {
-  const raw: MovieLensRaw = {
-    users: Int32Array.from(new Set(ratings.map((r) => r[0]))),
-    items: Array.from({ length: 100 }, (_, i) => ({
-      id: i + 1,
-      title: `Movie ${i + 1}`,
-      releasedAt: null,
-      genres: ['Drama'],
-      genreIds: [8],
-    })),
-    ratings: {
-      length: ratings.length,
-      userId: Int32Array.from(ratings.map((r) => r[0])),
-      itemId: Int32Array.from(ratings.map((r) => r[1])),
-      rating: Uint8Array.from(ratings.map((r) => r[2])),
-      at: Float64Array.from(ratings.map((r) => r[3])),
-    },
-  };
-  return movieLensToTrainingData(raw);
-}
+const movieLens = (ratings: Rating[]): TrainingData => movieLensFixture(ratings, 100);
 
 /** Rows of (user, post, kind, at, percent) as TrainingData; catalogue = posts 1..100. */
 function rows(list: [number, number, keyof typeof InteractionKind, number, number?][]): TrainingData {

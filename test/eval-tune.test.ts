@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type MovieLensRaw, movieLensToTrainingData } from '../src/eval/movielens.js';
 import { splitByTime } from '../src/eval/split.js';
 import { coordinateSearch, formatTuneResult, type TuneGrid, tune } from '../src/eval/tune.js';
 import { type BuildOptions, buildSnapshot } from '../src/recommend/index.js';
 import type { TrainingData } from '../src/recommend/types.js';
+import { movieLens } from './support/movielens-fixture.js';
 
 describe('coordinateSearch', () => {
   it('moves one axis at a time to its best value and stops when nothing improves', () => {
@@ -38,24 +38,9 @@ function synthetic(): TrainingData {
       ratings.push([u, item, s % 3 === 0 ? 3 : 5, 1_000 * u + s]);
     }
   }
-  const raw: MovieLensRaw = {
-    users: Int32Array.from({ length: 40 }, (_, i) => i + 1),
-    items: Array.from({ length: 30 }, (_, i) => ({
-      id: i + 1,
-      title: `Movie ${i + 1}`,
-      releasedAt: null,
-      genres: [i < 15 ? 'Drama' : 'Comedy'],
-      genreIds: [i < 15 ? 8 : 5],
-    })),
-    ratings: {
-      length: ratings.length,
-      userId: Int32Array.from(ratings.map((r) => r[0])),
-      itemId: Int32Array.from(ratings.map((r) => r[1])),
-      rating: Uint8Array.from(ratings.map((r) => r[2])),
-      at: Float64Array.from(ratings.map((r) => r[3])),
-    },
-  };
-  return movieLensToTrainingData(raw);
+  return movieLens(ratings, 30, (item) =>
+    item <= 15 ? { name: 'Drama', id: 8 } : { name: 'Comedy', id: 5 },
+  );
 }
 
 const tinyGrid: TuneGrid = {

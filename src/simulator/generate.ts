@@ -497,15 +497,11 @@ export class SimulatedDataset implements SimulatorData, UserContext, PostContext
       viewPair,
     );
     const L = counts.likes;
-    const likeUser = new Int32Array(L);
-    const likePost = new Int32Array(L);
-    const likeTime = new Uint32Array(L);
-    for (let j = 0; j < L; j++) {
-      const i = likeFrom[j] as number;
-      likeUser[j] = viewUser[i] as number;
-      likePost[j] = viewPost[i] as number;
-      likeTime[j] = (viewTime[i] as number) + 3 + Math.floor(rng.next() * 88);
-    }
+    const {
+      user: likeUser,
+      post: likePost,
+      time: likeTime,
+    } = followUps(likeFrom, viewUser, viewPost, viewTime, rng, 3, 88);
 
     // Inspires: a subset of likes (the strongest reactions).
     const I = counts.inspires;
@@ -516,15 +512,11 @@ export class SimulatedDataset implements SimulatorData, UserContext, PostContext
       (j) => 0.2 + 0.6 * match(likeUser[j] as number, likePost[j] as number),
       (j) => j,
     );
-    const inspireUser = new Int32Array(I);
-    const inspirePost = new Int32Array(I);
-    const inspireTime = new Uint32Array(I);
-    for (let j = 0; j < I; j++) {
-      const i = inspireFrom[j] as number;
-      inspireUser[j] = likeUser[i] as number;
-      inspirePost[j] = likePost[i] as number;
-      inspireTime[j] = (likeTime[i] as number) + 1 + Math.floor(rng.next() * 30);
-    }
+    const {
+      user: inspireUser,
+      post: inspirePost,
+      time: inspireTime,
+    } = followUps(inspireFrom, likeUser, likePost, likeTime, rng, 1, 30);
 
     // Ratings: a share of views; the percentage follows taste match and the post's quality.
     const R = counts.ratings;
@@ -705,4 +697,28 @@ export class SimulatedDataset implements SimulatorData, UserContext, PostContext
  */
 export function generateDataset(options: GenerateOptions = {}): SimulatedDataset {
   return new SimulatedDataset(options);
+}
+
+/**
+ * Interactions that follow earlier ones (a like after its view, an inspire after its like): the same
+ * user and post, `minDelay + [0, spread)` seconds later.
+ */
+function followUps(
+  from: ArrayLike<number>,
+  user: Int32Array,
+  post: Int32Array,
+  time: Uint32Array,
+  rng: Rng,
+  minDelay: number,
+  spread: number,
+): { user: Int32Array; post: Int32Array; time: Uint32Array } {
+  const n = from.length;
+  const out = { user: new Int32Array(n), post: new Int32Array(n), time: new Uint32Array(n) };
+  for (let j = 0; j < n; j++) {
+    const i = from[j] as number;
+    out.user[j] = user[i] as number;
+    out.post[j] = post[i] as number;
+    out.time[j] = (time[i] as number) + minDelay + Math.floor(rng.next() * spread);
+  }
+  return out;
 }
