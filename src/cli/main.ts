@@ -2,6 +2,7 @@
 // The `empowerverse` command line: sync, stats, simulate, eval, serve, demo.
 import { Command } from '@commander-js/extra-typings';
 import { registerEvalCommand } from '../eval/cli.js';
+import { registerServeCommand } from '../server/cli.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { redact } from '../shared/redact.js';
 import { registerSimulateCommand } from '../simulator/cli.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerSyncCommand(program);
   registerStatsCommand(program);
   registerSimulateCommand(program);
+  registerServeCommand(program);
   registerDemoCommand(program);
   registerEvalCommand(program, {
     loadFromStore: async (url) => {

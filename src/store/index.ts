@@ -1,5 +1,16 @@
 // The storage layer's public API: open a store, write pages, query and stream rows.
 
+export {
+  countFeedEvents,
+  FEED_EVENT_TYPES,
+  type FeedEventInput,
+  type FeedEventQuery,
+  type FeedEventRow,
+  type FeedEventType,
+  insertFeedEvent,
+  maxFeedEventId,
+  streamFeedEvents,
+} from './feed-events.js';
 export { formatUpstreamTime, upstreamTimeToMs } from './filter.js';
 export { type DatabaseTarget, type OpenStoreOptions, openStore, parseDatabaseUrl } from './open.js';
 export {

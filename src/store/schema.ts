@@ -5,7 +5,7 @@
 // Booleans read back as 0/1 from SQLite and as true/false from PostgreSQL (`SqlBool`); every JSON-valued
 // column reads back as its JSON text on both dialects (the PostgreSQL store returns jsonb as text), so
 // `records.ts` parses it the same way everywhere.
-import type { SqlBool } from 'kysely';
+import type { Generated, SqlBool } from 'kysely';
 
 /** JSON-encoded text (`jsonb` in PostgreSQL, TEXT in SQLite); null when the field was null or absent. */
 export type JsonText = string;
@@ -160,6 +160,19 @@ export interface SyncStateTable {
   last_record_count: number | null;
 }
 
+/** An interaction received by the feed service (`POST /events`); its id is the store's own, not a platform id. */
+export interface FeedEventTable {
+  /** Autoincrement: generated on insert. */
+  id: Generated<number>;
+  user_id: number;
+  post_id: number;
+  /** `view` | `like` | `inspire` | `rating`. */
+  type: string;
+  /** 0–100 for ratings, null otherwise. */
+  rating_percent: number | null;
+  created_at: UpstreamTime;
+}
+
 export interface Database {
   User: UserTable;
   Post: PostTable;
@@ -169,4 +182,5 @@ export interface Database {
   PostRating: PostRatingTable;
   PostSummary: PostSummaryTable;
   sync_state: SyncStateTable;
+  FeedEvent: FeedEventTable;
 }

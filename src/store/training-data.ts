@@ -5,12 +5,18 @@ import { InteractionKind } from '../recommend/types.js';
 import { FeedError } from '../shared/errors.js';
 import { INTERACTION_SOURCES, type InteractionSource } from '../upstream/sources.js';
 import { INTERACTION_TABLES } from './columns.js';
+import { countFeedEvents, maxFeedEventId, streamFeedEvents } from './feed-events.js';
 import { streamAllPosts, streamInteractionBatches, streamPostSummaries, streamUsers } from './queries.js';
 import type { PostSummaryRow, Store } from './types.js';
 
 export interface LoadTrainingDataOptions {
   /** Rows per query while streaming. */
   batchSize?: number;
+  /**
+   * Read the feed service's own events (FeedEvent) with an id up to this one, alongside the platform's
+   * interactions; default: every event stored when the load starts (`maxFeedEventId`). 0 reads none.
+   */
+  feedEventsUpToId?: number;
 }
 
 const KIND_OF: Record<InteractionSource, number> = {
@@ -63,13 +69,15 @@ function tagWords(tags: unknown): string[] {
 /**
  * Builds the recommender's `TrainingData` from a store: every User id, every Post with its PostSummary
  * text and keywords (falling back to the post's own description and tags when no summary row exists),
- * and all four interaction kinds as columns (timestamps in epoch seconds, rating percent or NaN).
+ * all four interaction kinds as columns (timestamps in epoch seconds, rating percent or NaN), then the
+ * feed service's own events (FeedEvent) up to `feedEventsUpToId`.
  * @example const data = await loadTrainingDataFromStore(store); const snapshot = buildSnapshot(data);
  */
 export async function loadTrainingDataFromStore(
   store: Store,
-  { batchSize = 50_000 }: LoadTrainingDataOptions = {},
+  { batchSize = 50_000, feedEventsUpToId }: LoadTrainingDataOptions = {},
 ): Promise<TrainingData> {
+  const eventsUpTo = feedEventsUpToId ?? (await maxFeedEventId(store));
   const userIds: number[] = [];
   for await (const user of streamUsers(store, {}, { batchSize })) userIds.push(int32(user.id, 'user id'));
 
@@ -105,7 +113,8 @@ export async function loadTrainingDataFromStore(
       return Number(row.n);
     }),
   );
-  const capacity = counts.reduce((a, b) => a + b, 0);
+  const feedEvents = eventsUpTo > 0 ? await countFeedEvents(store, eventsUpTo) : 0;
+  const capacity = counts.reduce((a, b) => a + b, 0) + feedEvents;
   const columns = {
     userId: new Int32Array(capacity),
     postId: new Int32Array(capacity),
@@ -125,6 +134,19 @@ export async function loadTrainingDataFromStore(
         columns.postId[n] = int32(row.post_id, 'post id');
         columns.kind[n] = kind;
         columns.at[n] = upstreamTimeToSeconds(row.at);
+        columns.ratingPercent[n] = row.rating_percent ?? Number.NaN;
+        n++;
+      }
+    }
+  }
+  if (feedEvents > 0) {
+    for await (const batch of streamFeedEvents(store, { upToId: eventsUpTo, batchSize })) {
+      for (const row of batch) {
+        if (n === capacity) break;
+        columns.userId[n] = int32(row.user_id, 'user id');
+        columns.postId[n] = int32(row.post_id, 'post id');
+        columns.kind[n] = InteractionKind[row.type];
+        columns.at[n] = upstreamTimeToSeconds(row.created_at);
         columns.ratingPercent[n] = row.rating_percent ?? Number.NaN;
         n++;
       }

@@ -1,0 +1,229 @@
+// bench:feed — load on `empowerverse serve` holding simulated 100,000 users / 20,000 posts / 2,000,000
+// interactions: autocannon on loopback, random users, page_size 20; prints requests/s and p50/p99 latency.
+// Target (issue 4, 2-core machine, load generator included): ≥ 2,000 requests/s with p99 < 25 ms.
+//
+//   npx tsx bench/feed.ts [--users=N] [--posts=N] [--interactions=N] [--duration=S] [--warmup=S]
+//                         [--connections=N] [--workers=N] [--with-history] [--fresh] [--cpu-prof]
+//
+// Users are drawn uniformly from all user ids; about a third of the simulated users have no interaction
+// (cold start, served from a per-snapshot cache). --with-history draws only users with interactions.
+// The database is generated once (written straight through the store, no HTTP) and kept under .bench/
+// for later runs; --fresh rebuilds it. The server runs in its own process so the load generator does
+// not share its event loop; --cpu-prof writes the server's CPU profile to .bench/.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { mulberry32 } from '../src/recommend/random.js';
+import { generateDataset } from '../src/simulator/index.js';
+import { openStore } from '../src/store/open.js';
+import type { Store } from '../src/store/types.js';
+import { runSync } from '../src/sync/sync.js';
+import { SOURCE_NAMES, type SourceName, type SourceRecords } from '../src/upstream/sources.js';
+
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k!, v ?? 'true'] as const;
+  }),
+);
+const num = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
+const users = num('users', 100_000);
+const posts = num('posts', 20_000);
+const interactions = num('interactions', 2_000_000);
+const duration = num('duration', 15);
+const warmup = num('warmup', 5);
+const connections = num('connections', 16);
+const workers = num('workers', 2);
+const pageSize = 20;
+
+const benchDir = resolve('.bench');
+const dbPath = join(benchDir, `feed-${users}u-${posts}p-${interactions}i.db`);
+
+/** Writes the generated dataset straight through the store, page by page, then derives summaries. */
+async function writeDataset(store: Store): Promise<void> {
+  const started = performance.now();
+  const data = generateDataset({ users, posts, interactions, seed: 42 });
+  const batch = 5000;
+  for (const source of SOURCE_NAMES) {
+    const count = data.count(source);
+    await store.beginSync(source, batch);
+    for (let from = 0, page = 1; from < count; from += batch, page++) {
+      const records: unknown[] = [];
+      for (let i = from; i < Math.min(count, from + batch); i++)
+        records.push(JSON.parse(data.recordJson(source, i)));
+      await store.writePage(source, records as SourceRecords[SourceName][], { page, pageSize: batch });
+    }
+    await store.completeSync(source, count);
+  }
+  // Summaries derive from the stored posts without any network.
+  await runSync({ store, upstream: { baseUrl: 'http://127.0.0.1:9' }, only: ['summaries'] });
+  console.log(`wrote ${dbPath} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Ids of the users that have at least one interaction (for --with-history). */
+async function usersWithHistory(): Promise<Int32Array> {
+  const store = await openStore(dbPath);
+  try {
+    const ids = new Set<number>();
+    for (const table of ['PostView', 'PostLike', 'PostInspire', 'PostRating'] as const) {
+      const rows = await store.db
+        .selectFrom(table as 'PostView')
+        .select('user_id')
+        .distinct()
+        .execute();
+      for (const r of rows) ids.add(Number(r.user_id));
+    }
+    return Int32Array.from(ids);
+  } finally {
+    await store.close();
+  }
+}
+
+async function prepareDatabase(): Promise<void> {
+  mkdirSync(benchDir, { recursive: true });
+  if (args.has('fresh')) for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+  const store = await openStore(dbPath);
+  try {
+    const state = await store.getSyncState('summaries');
+    if (state?.status === 'complete' && existsSync(dbPath)) {
+      console.log(`using ${dbPath} (--fresh to regenerate)`);
+      return;
+    }
+    console.log(`generating ${users} users, ${posts} posts, ${interactions} interactions…`);
+    await writeDataset(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Starts `serve` in a child process on a free port; resolves with its base URL. */
+async function startServer(): Promise<{ child: ChildProcess; url: string }> {
+  const profile = args.has('cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${benchDir}`] : [];
+  const child = spawn(
+    process.execPath,
+    [
+      ...profile,
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'serve',
+      '--db',
+      dbPath,
+      '--port',
+      '0',
+      '--workers',
+      String(workers),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    lines.on('line', (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (match) resolveUrl(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening`)));
+  });
+  return { child, url };
+}
+
+interface ReadyBody {
+  model: { build_seconds: number; users: number; posts: number };
+  checks: { model: { workers: { serving: number; configured: number } } };
+}
+
+/** Waits until the model is built and every worker serves it (siblings build after the first). */
+async function waitReady(url: string, timeoutMs = 300_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const res = await fetch(`${url}/ready`).catch(() => null);
+    const body = res?.status === 200 ? ((await res.json()) as ReadyBody) : null;
+    const { serving, configured } = body?.checks.model.workers ?? { serving: 0, configured: 1 };
+    if (body !== null && serving === configured) {
+      console.log(
+        `model ready: built in ${body.model.build_seconds.toFixed(1)} s (${body.model.users} users, ${body.model.posts} posts), ${serving} worker(s) serving`,
+      );
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`server not ready after ${timeoutMs / 1000} s`);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number, tid?: number): number | null {
+  try {
+    const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+    const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
+function load(
+  url: string,
+  seconds: number,
+  seed: number,
+  pool: Int32Array | null,
+): Promise<autocannon.Result> {
+  const rand = mulberry32(seed);
+  const pick = () =>
+    pool === null ? 1 + Math.floor(rand() * users) : pool[Math.floor(rand() * pool.length)]!;
+  return autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request) => {
+          request.path = `/feed?user_id=${pick()}&page_size=${pageSize}`;
+          return request;
+        },
+      },
+    ],
+  });
+}
+
+await prepareDatabase();
+const pool = args.has('with-history') ? await usersWithHistory() : null;
+const started = Date.now();
+const server = await startServer();
+try {
+  console.log(`serve listening on ${server.url} (${workers} model worker${workers > 1 ? 's' : ''})`);
+  await waitReady(server.url);
+  console.log(`model ready ${((Date.now() - started) / 1000).toFixed(1)} s after start`);
+  if (warmup > 0) await load(server.url, warmup, 1, pool);
+  const serverCpu0 = cpuSeconds(server.child.pid!);
+  const mainCpu0 = cpuSeconds(server.child.pid!, server.child.pid!);
+  const benchCpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  const result = await load(server.url, duration, 2, pool);
+  const wall = (performance.now() - wall0) / 1000;
+  const serverCpu1 = cpuSeconds(server.child.pid!);
+  const mainCpu1 = cpuSeconds(server.child.pid!, server.child.pid!);
+  const mainCores = mainCpu0 !== null && mainCpu1 !== null ? (mainCpu1 - mainCpu0) / wall : null;
+  const benchCpu = process.cpuUsage(benchCpu0);
+  const serverCores = serverCpu0 !== null && serverCpu1 !== null ? (serverCpu1 - serverCpu0) / wall : null;
+  const loadCores = (benchCpu.user + benchCpu.system) / 1e6 / wall;
+  const rps = result.requests.average;
+  const { p50, p99 } = result.latency;
+  console.log(
+    [
+      `load:     ${connections} connections, ${duration} s, random users of ${pool === null ? `all ${users}` : `the ${pool.length} with history`}, page_size ${pageSize}`,
+      `requests: ${result.requests.total} (${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`,
+      `requests/s: ${Math.round(rps)} (target ≥ 2000)`,
+      `latency:  p50 ${p50} ms, p99 ${p99} ms (target p99 < 25 ms)`,
+      `cpu:      server ${serverCores === null ? '?' : serverCores.toFixed(2)} cores (${serverCores === null ? '?' : ((serverCores / rps) * 1e6).toFixed(0)} µs/request; HTTP thread ${mainCores === null ? '?' : mainCores.toFixed(2)}, model workers and the rest ${serverCores === null || mainCores === null ? '?' : (serverCores - mainCores).toFixed(2)}), load generator ${loadCores.toFixed(2)} cores, of ${availableParallelism()}`,
+      `targets:  ${rps >= 2000 ? 'ok' : 'MISSED'} throughput, ${p99 < 25 ? 'ok' : 'MISSED'} p99`,
+    ].join('\n'),
+  );
+  if (result.non2xx > 0 || result.errors > 0) process.exitCode = 1;
+} finally {
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.once('exit', r));
+}

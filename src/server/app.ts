@@ -1,0 +1,175 @@
+// The feed service's HTTP application (Fastify): feed, platform data routes, events, health, metrics,
+// OpenAPI + docs and admin, wired to the store, the model holder and the per-snapshot caches.
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
+import { pino } from 'pino';
+import { DEFAULT_MODEL, MODEL_NAMES, type ModelName } from '../recommend/index.js';
+import { FeedError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { Store } from '../store/types.js';
+import type { UpstreamClientOptions } from '../upstream/index.js';
+import type { ServerContext } from './context.js';
+import { frameworkErrorHandler, installErrorHandling, validatorCompiler } from './errors.js';
+import { LiveEvents } from './live-events.js';
+import { ServerMetrics } from './metrics.js';
+import type { ModelHolder, ModelInfo } from './model-holder.js';
+import { PostCache } from './post-cache.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerDataRoutes } from './routes/data.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerFeedRoute } from './routes/feed.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { SyncRunner } from './sync-runner.js';
+import { UserDirectory } from './user-directory.js';
+
+export interface AppOptions {
+  store: Store;
+  /** The model holder; the app serves whatever snapshot it holds and rebuilds it after each sync. */
+  model: ModelHolder;
+  /** Model a feed request that names none uses. */
+  defaultModel?: ModelName;
+  /** Enables the admin routes (`Authorization: Bearer <token>`); unset, they do not exist (404). */
+  adminToken?: string;
+  /** Upstream settings for admin and interval syncs; unset, `POST /admin/sync` answers 503. */
+  upstream?: Omit<UpstreamClientOptions, 'signal'>;
+  /** Sync every this many minutes (needs `upstream`). */
+  syncIntervalMinutes?: number;
+  /** When set, /users/get_all and /posts/summary/get need this `Flic-Token`, as upstream does. */
+  dataToken?: string;
+  /** pino logger; default: none. */
+  logger?: Logger;
+  /** Log every request (two lines each); errors are logged either way. */
+  logRequests?: boolean;
+  /** Render every post of a new snapshot in the background, so feeds never wait for a post query. */
+  warmPostCache?: boolean;
+  /** Collect Node process metrics into /metrics. */
+  processMetrics?: boolean;
+}
+
+/**
+ * Builds the application (not listening). The caller owns `store` and `model` and closes them after
+ * `app.close()`, which stops syncs the app started.
+ * @example
+ * const app = await buildApp({ store, model: holder });
+ * await app.listen({ host: '127.0.0.1', port: 0 });
+ */
+export async function buildApp({
+  store,
+  model,
+  defaultModel = DEFAULT_MODEL,
+  adminToken,
+  upstream,
+  syncIntervalMinutes,
+  dataToken,
+  logger,
+  logRequests = false,
+  warmPostCache = true,
+  processMetrics = true,
+}: AppOptions): Promise<FastifyInstance> {
+  if (!(MODEL_NAMES as readonly string[]).includes(defaultModel)) {
+    throw new FeedError(
+      'config_invalid',
+      `default model must be one of ${MODEL_NAMES.join(', ')}, got ${JSON.stringify(defaultModel)}`,
+    );
+  }
+  if (adminToken !== undefined && adminToken.length < 8) {
+    throw new FeedError('config_invalid', 'ADMIN_TOKEN must be at least 8 characters');
+  }
+  const app: FastifyInstance = Fastify({
+    loggerInstance: (logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: !logRequests }),
+    frameworkErrors: frameworkErrorHandler,
+    bodyLimit: 64 * 1024,
+    // Ids of requests in logs; a client's X-Request-Id is not trusted.
+    requestIdHeader: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  const metrics = new ServerMetrics({ processMetrics });
+  metrics.instrument(app);
+  const liveEvents = new LiveEvents();
+  metrics.liveEventCount = () => liveEvents.size;
+  const users = new UserDirectory(store);
+  let posts = new PostCache(store);
+  const installSnapshot = (info: ModelInfo) => {
+    posts.close();
+    posts = new PostCache(store);
+    users.reset();
+    liveEvents.prune(info.feedEventWatermark);
+    metrics.modelSwapped(info);
+    if (warmPostCache) {
+      posts.warm().catch((error: unknown) => logger?.warn({ err: error }, 'post cache warm-up failed'));
+    }
+  };
+  if (model.info !== null) installSnapshot(model.info);
+  model.onSwap(installSnapshot);
+  model.onFailure(() => metrics.modelFailed());
+
+  const sync = new SyncRunner({
+    store,
+    ...(upstream ? { upstream } : {}),
+    ...(logger ? { logger } : {}),
+    onFinished: (report, run) => {
+      metrics.syncFinished(report, run.status);
+      users.reset();
+      // Rebuild when the data moved (or the overlay holds events a build would absorb).
+      const changed = report.sources.some((s) => s.changed > 0);
+      if (changed || liveEvents.size > 0 || model.info === null) {
+        model.rebuild().catch(() => {
+          // The holder logged it and the old model stays in force.
+        });
+      }
+    },
+  });
+  if (syncIntervalMinutes !== undefined) sync.setInterval(syncIntervalMinutes);
+  app.addHook('onClose', async () => {
+    posts.close();
+    await sync.close();
+  });
+
+  const ctx: ServerContext = {
+    store,
+    model,
+    metrics,
+    liveEvents,
+    users,
+    sync,
+    posts: () => posts,
+    defaultModel,
+    dataToken,
+    startedAt: Date.now(),
+  };
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'EmpowerVerse Feed',
+        description:
+          'Ranked feeds for the EmpowerVerse app, the platform data routes served from the local store, ' +
+          'interaction events, and operations endpoints. Errors answer {"status": "error", "message"}.',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+          flicToken: { type: 'apiKey', in: 'header', name: 'Flic-Token' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  registerFeedRoute(app, ctx);
+  registerEventRoutes(app, ctx);
+  registerDataRoutes(app, ctx);
+  registerHealthRoutes(app, ctx);
+  if (adminToken !== undefined) registerAdminRoutes(app, ctx, adminToken);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,142 @@
+// `empowerverse serve`: the feed service on a port, until Ctrl-C / SIGTERM stops it cleanly.
+import { availableParallelism } from 'node:os';
+import type { Command } from '@commander-js/extra-typings';
+import { loadConfig } from '../config/config.js';
+import { MODEL_NAMES, type ModelName } from '../recommend/index.js';
+import { FeedError } from '../shared/errors.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { registerSecret } from '../shared/redact.js';
+import { type RunningServer, startServer } from './serve.js';
+
+/** Parses a whole number flag, naming the flag and what it accepts. */
+function integerFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new FeedError(
+      'bad_request',
+      `${name} must be an integer ${min}..${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Waits for SIGINT/SIGTERM, then closes `server`; a second signal exits at once (status 130).
+ * Resolves when the server is closed.
+ */
+export function closeOnSignal(server: RunningServer, logger?: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      process.stderr.write(`\n${signal}: stopping (Ctrl-C again forces it)\n`);
+      logger?.info({ signal }, 'shutting down');
+      server.close().then(
+        () => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve();
+        },
+        (error: unknown) => reject(error),
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'Serve the feed API (GET /feed, data routes, POST /events, /health, /ready, /metrics, /docs)',
+    )
+    .option('--port <n>', 'port to listen on (env PORT, default 8000)')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--db <path-or-url>', 'SQLite file or postgres:// URL (env DATABASE_URL, default data.db)')
+    .option('--model <name>', `default ranking model: ${MODEL_NAMES.join(', ')}`, 'hybrid')
+    .option(
+      '--workers <n>',
+      'model worker threads, each scoring requests with its own snapshot copy (default: 2, or 1 on one core)',
+    )
+    .option(
+      '--sync-interval <minutes>',
+      'sync from the upstream API every this many minutes (needs API_BASE_URL)',
+    )
+    .option('--api-base-url <url>', 'upstream API for admin/interval syncs (env API_BASE_URL)')
+    .option('--resonance-algorithm <value>', 'passed as resonance_algorithm (env RESONANCE_ALGORITHM)')
+    .option('--log-requests', 'log every request (errors are always logged)')
+    .option('--wait-for-model', 'listen only once the first model is built')
+    .addHelpText(
+      'after',
+      '\nSecrets come from the environment only: ADMIN_TOKEN enables POST/GET /admin/sync (Bearer token; ' +
+        'the admin routes do not exist without it), FLIC_TOKEN is sent upstream, DATA_TOKEN (optional) ' +
+        'protects /users/get_all and /posts/summary/get with a Flic-Token header.',
+    )
+    .action(async (flags) => {
+      const config = loadConfig(process.env, {
+        apiBaseUrl: flags.apiBaseUrl,
+        resonanceAlgorithm: flags.resonanceAlgorithm,
+        database: flags.db,
+      });
+      const port = integerFlag('--port', flags.port ?? process.env.PORT, 0, 65_535) ?? 8000;
+      const workers = integerFlag('--workers', flags.workers, 1, 64) ?? Math.min(2, availableParallelism());
+      const interval = flags.syncInterval === undefined ? undefined : Number(flags.syncInterval);
+      if (interval !== undefined && !(interval > 0 && Number.isFinite(interval))) {
+        throw new FeedError(
+          'bad_request',
+          `--sync-interval must be a number of minutes > 0, got ${flags.syncInterval}`,
+        );
+      }
+      if (interval !== undefined && !config.apiBaseUrl) {
+        throw new FeedError(
+          'config_invalid',
+          '--sync-interval needs API_BASE_URL (or --api-base-url) to sync from',
+        );
+      }
+      if (!(MODEL_NAMES as readonly string[]).includes(flags.model)) {
+        throw new FeedError(
+          'bad_request',
+          `--model must be one of ${MODEL_NAMES.join(', ')}, got ${flags.model}`,
+        );
+      }
+      const adminToken = process.env.ADMIN_TOKEN || undefined;
+      const dataToken = process.env.DATA_TOKEN || undefined;
+      registerSecret(adminToken);
+      registerSecret(dataToken);
+      const logger = createLogger();
+      const server = await startServer({
+        database: config.database,
+        host: flags.host,
+        port,
+        defaultModel: flags.model as ModelName,
+        workers,
+        logger,
+        logRequests: flags.logRequests ?? false,
+        waitForModel: flags.waitForModel ?? false,
+        ...(adminToken ? { adminToken } : {}),
+        ...(dataToken ? { dataToken } : {}),
+        ...(interval !== undefined ? { syncIntervalMinutes: interval } : {}),
+        ...(config.apiBaseUrl
+          ? {
+              upstream: {
+                baseUrl: config.apiBaseUrl,
+                token: config.flicToken,
+                resonanceAlgorithm: config.resonanceAlgorithm,
+                pageSize: config.pageSize,
+                concurrency: config.concurrency,
+                timeoutMs: config.timeoutMs,
+                retries: config.retries,
+              },
+            }
+          : {}),
+      });
+      process.stdout.write(
+        `feed service listening on ${server.url} (model building in the background: see ${server.url}/ready)\n` +
+          `docs ${server.url}/docs · admin routes ${adminToken ? 'enabled' : 'disabled (set ADMIN_TOKEN)'}\n`,
+      );
+      await closeOnSignal(server, logger);
+    });
+}

@@ -1,0 +1,26 @@
+// What the route handlers share: the store, the model in force and the per-snapshot caches around it.
+import type { ModelName } from '../recommend/index.js';
+import type { Store } from '../store/types.js';
+import type { LiveEvents } from './live-events.js';
+import type { ServerMetrics } from './metrics.js';
+import type { ModelHolder } from './model-holder.js';
+import type { PostCache } from './post-cache.js';
+import type { SyncRunner } from './sync-runner.js';
+import type { UserDirectory } from './user-directory.js';
+
+export interface ServerContext {
+  readonly store: Store;
+  readonly model: ModelHolder;
+  readonly metrics: ServerMetrics;
+  readonly liveEvents: LiveEvents;
+  readonly users: UserDirectory;
+  readonly sync: SyncRunner;
+  /** The rendered-post cache of the snapshot in force. */
+  posts(): PostCache;
+  /** The model a feed request that names none uses. */
+  readonly defaultModel: ModelName;
+  /** When set, the platform data routes that need a `Flic-Token` upstream need it here too. */
+  readonly dataToken: string | undefined;
+  /** Process start, epoch ms. */
+  readonly startedAt: number;
+}

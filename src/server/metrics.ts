@@ -1,0 +1,157 @@
+// Prometheus metrics of one server instance (its own prom-client registry): HTTP requests and latency by
+// route, model build time, age and size, sync record counts per source, feed events.
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SyncReport } from '../sync/sync.js';
+import type { ModelInfo } from './model-protocol.js';
+
+export interface ServerMetricsOptions {
+  /** Also collect Node's process metrics (CPU, memory, event-loop lag). */
+  processMetrics?: boolean;
+  /** Clock (epoch ms) for the model age. */
+  now?: () => number;
+}
+
+/** The server's metrics; `registry.metrics()` is what `/metrics` answers. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  readonly modelBuilds: Counter<'result'>;
+  readonly modelBuildSeconds: Gauge;
+  readonly snapshotSize: Gauge<'part'>;
+  readonly syncRuns: Counter<'status'>;
+  readonly syncRecords: Gauge<'source'>;
+  readonly syncRecordsTotal: Counter<'source'>;
+  readonly feedEvents: Counter<'type'>;
+  private model: ModelInfo | null = null;
+  /** Reads the live-event overlay's size at scrape time. */
+  liveEventCount: () => number = () => 0;
+
+  constructor({ processMetrics = true, now = Date.now }: ServerMetricsOptions = {}) {
+    const registers = [this.registry];
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by route, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency, by route, method and status',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.modelBuilds = new Counter({
+      name: 'model_builds_total',
+      help: 'Model snapshot builds, by result',
+      labelNames: ['result'],
+      registers,
+    });
+    this.modelBuildSeconds = new Gauge({
+      name: 'model_build_seconds',
+      help: 'Seconds the snapshot in force took to build (training-data load excluded)',
+      registers,
+    });
+    const holder = this;
+    new Gauge({
+      name: 'model_load_seconds',
+      help: 'Seconds the snapshot in force took to read its training data from the store',
+      registers,
+      collect() {
+        if (holder.model) this.set(holder.model.loadSeconds);
+      },
+    });
+    new Gauge({
+      name: 'model_age_seconds',
+      help: 'Seconds since the snapshot in force was built',
+      registers,
+      collect() {
+        if (holder.model) this.set((now() - Date.parse(holder.model.builtAt)) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'model_generation',
+      help: 'Generation number of the snapshot in force (increments at each swap)',
+      registers,
+      collect() {
+        if (holder.model) this.set(holder.model.generation);
+      },
+    });
+    this.snapshotSize = new Gauge({
+      name: 'model_snapshot_size',
+      help: 'Size of the snapshot in force: users, posts, interactions, user-post pairs',
+      labelNames: ['part'],
+      registers,
+    });
+    this.syncRuns = new Counter({
+      name: 'sync_runs_total',
+      help: 'Syncs run by the server, by outcome',
+      labelNames: ['status'],
+      registers,
+    });
+    this.syncRecords = new Gauge({
+      name: 'sync_last_records',
+      help: 'Records received per source by the last sync',
+      labelNames: ['source'],
+      registers,
+    });
+    this.syncRecordsTotal = new Counter({
+      name: 'sync_records_total',
+      help: 'Records received per source by every sync the server ran',
+      labelNames: ['source'],
+      registers,
+    });
+    new Gauge({
+      name: 'feed_live_events',
+      help: 'Events received since the snapshot in force was built (applied per request until a rebuild)',
+      registers,
+      collect() {
+        this.set(holder.liveEventCount());
+      },
+    });
+    this.feedEvents = new Counter({
+      name: 'feed_events_total',
+      help: 'Events received through POST /events, by type',
+      labelNames: ['type'],
+      registers,
+    });
+  }
+
+  /** Records a newly swapped-in snapshot. */
+  modelSwapped(info: ModelInfo): void {
+    this.model = info;
+    this.modelBuilds.inc({ result: 'success' });
+    this.modelBuildSeconds.set(info.buildSeconds);
+    this.snapshotSize.set({ part: 'users' }, info.users);
+    this.snapshotSize.set({ part: 'posts' }, info.posts);
+    this.snapshotSize.set({ part: 'interactions' }, info.interactions);
+    this.snapshotSize.set({ part: 'pairs' }, info.pairs);
+  }
+
+  modelFailed(): void {
+    this.modelBuilds.inc({ result: 'failure' });
+  }
+
+  /** Records a finished sync's per-source counts. */
+  syncFinished(report: SyncReport, status: string): void {
+    this.syncRuns.inc({ status });
+    for (const source of report.sources) {
+      this.syncRecords.set({ source: source.source }, source.records);
+      this.syncRecordsTotal.inc({ source: source.source }, source.records);
+    }
+  }
+
+  /** Counts every answered request by its route pattern (never the raw URL: bounded label values). */
+  instrument(app: FastifyInstance): void {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const labels = { route, method: request.method, status: String(reply.statusCode) };
+      this.httpRequests.inc(labels);
+      this.httpDuration.observe(labels, reply.elapsedTime / 1000);
+      done();
+    });
+  }
+}

@@ -1,0 +1,45 @@
+// Admin routes (only registered when ADMIN_TOKEN is set): start a sync and watch its progress.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { bearerToken, tokensEqual } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import { errorJson, sendJsonText } from '../errors.js';
+import { ErrorResponse, SyncRunSchema, SyncStatusResponse } from '../schemas.js';
+
+export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext, adminToken: string): void {
+  void app.register(async (admin) => {
+    admin.addHook('onRequest', async (request, reply) => {
+      const header = request.headers.authorization;
+      if (!tokensEqual(bearerToken(typeof header === 'string' ? header : undefined), adminToken)) {
+        reply.header('www-authenticate', 'Bearer realm="admin"');
+        return sendJsonText(
+          reply,
+          errorJson('admin routes need the header Authorization: Bearer <ADMIN_TOKEN>'),
+          401,
+        );
+      }
+    });
+    const typed = admin.withTypeProvider<ZodTypeProvider>();
+    typed.post('/admin/sync', {
+      schema: {
+        summary: 'Start a sync from the upstream API',
+        description:
+          'Starts a sync in the background (202) and answers with its run; 409 while one runs. When it ' +
+          'ends, the model is rebuilt in the background and swapped in.',
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        response: { 202: SyncRunSchema, 401: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse },
+      },
+      handler: async (_request, reply) => reply.code(202).send(ctx.sync.start('admin')),
+    });
+    typed.get('/admin/sync', {
+      schema: {
+        summary: 'Progress of the running (or last) sync',
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        response: { 200: SyncStatusResponse, 401: ErrorResponse },
+      },
+      handler: async () => ctx.sync.status(),
+    });
+  });
+}

@@ -1,0 +1,47 @@
+// GET /feed: a user's ranked page of posts in the contract's format, live events included.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FeedRequest } from '../../recommend/index.js';
+import type { ServerContext } from '../context.js';
+import { sendJsonText } from '../errors.js';
+import { feedBody, withExplanation } from '../render.js';
+import { ErrorResponse, FeedQuery, FeedResponse } from '../schemas.js';
+
+export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.withTypeProvider<ZodTypeProvider>().get('/feed', {
+    schema: {
+      summary: 'A ranked feed page for a user',
+      description:
+        'Posts ranked for the user by the recommendation model, never one they interacted with (live events ' +
+        'from POST /events included). Unknown users get a cold-start feed (popular and fresh). Pages are ' +
+        'stable for one model snapshot; a page past the end is an empty list.',
+      tags: ['feed'],
+      querystring: FeedQuery,
+      response: { 200: FeedResponse, 400: ErrorResponse, 503: ErrorResponse },
+    },
+    handler: async (request, reply) => {
+      const q = request.query;
+      const userId = q.user_id ?? (q.username === undefined ? undefined : await ctx.users.idOf(q.username));
+      const category = q.category ?? q.project_code;
+      const explain = q.explain === 'true' || q.explain === '1';
+      const feedRequest: FeedRequest = {
+        page: q.page,
+        pageSize: q.page_size,
+        model: q.model ?? ctx.defaultModel,
+        explain,
+      };
+      if (userId !== undefined) feedRequest.userId = userId;
+      if (category !== undefined) feedRequest.category = category;
+      const live = ctx.liveEvents.forUser(userId);
+      if (live !== undefined) feedRequest.liveEvents = live;
+      const result = await ctx.model.feed(feedRequest);
+      const rendered = await ctx.posts().get(result.items.map((item) => item.postId));
+      const posts: Buffer[] = [];
+      result.items.forEach((item, i) => {
+        const json = rendered[i];
+        if (json !== undefined) posts.push(explain ? withExplanation(json, item) : json);
+      });
+      return sendJsonText(reply as FastifyReply, feedBody(result.page, result.pageSize, posts));
+    },
+  });
+}

@@ -1,0 +1,93 @@
+// Liveness, readiness, Prometheus metrics and the OpenAPI document.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { describeError } from '../../shared/errors.js';
+import { SOURCE_NAMES } from '../../upstream/sources.js';
+import type { ServerContext } from '../context.js';
+import { HealthResponse, ReadyResponse } from '../schemas.js';
+
+/** The latest `lastSyncedAt` over every source, or null when none has completed a sync. */
+async function lastSyncAt(ctx: ServerContext): Promise<string | null> {
+  let latest: string | null = null;
+  for (const source of [...SOURCE_NAMES, 'summaries'] as const) {
+    const at = (await ctx.store.getSyncState(source))?.lastSyncedAt ?? null;
+    if (at !== null && (latest === null || at > latest)) latest = at;
+  }
+  return latest;
+}
+
+export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get('/health', {
+    schema: {
+      summary: 'Liveness: the process answers',
+      tags: ['operations'],
+      response: { 200: HealthResponse },
+    },
+    handler: async () => ({
+      status: 'ok' as const,
+      uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+    }),
+  });
+
+  typed.get('/ready', {
+    schema: {
+      summary: 'Readiness: store reachable and a model loaded (503 otherwise)',
+      tags: ['operations'],
+      response: { 200: ReadyResponse, 503: ReadyResponse },
+    },
+    handler: async (_request, reply) => {
+      let store: { ok: boolean; error?: string } = { ok: true };
+      let syncedAt: string | null = null;
+      try {
+        await sql`select 1`.execute(ctx.store.db);
+        syncedAt = await lastSyncAt(ctx);
+      } catch (error) {
+        store = { ok: false, error: describeError(error).slice(0, 200) };
+      }
+      const info = ctx.model.info;
+      const ready = store.ok && info !== null;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not_ready',
+        checks: {
+          store,
+          model: {
+            ok: info !== null,
+            building: ctx.model.isBuilding,
+            error: ctx.model.lastError,
+            workers: ctx.model.workerCount,
+            live_events: ctx.liveEvents.size,
+          },
+        },
+        model:
+          info === null
+            ? null
+            : {
+                generation: info.generation,
+                built_at: info.builtAt,
+                age_seconds: Math.round((Date.now() - Date.parse(info.builtAt)) / 1000),
+                build_seconds: Math.round(info.buildSeconds * 1000) / 1000,
+                users: info.users,
+                posts: info.posts,
+                interactions: info.interactions,
+                models: info.models,
+              },
+        last_sync_at: syncedAt,
+      });
+    },
+  });
+
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics', tags: ['operations'] } },
+    async (_r, reply) => {
+      const text = await ctx.metrics.registry.metrics();
+      return reply.type(ctx.metrics.registry.contentType).send(text);
+    },
+  );
+
+  app.get('/openapi.json', { schema: { hide: true } }, async (_r, reply) =>
+    reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+  );
+}

@@ -1,0 +1,284 @@
+// Zod schemas of the HTTP API: they validate requests, describe responses, and drive the OpenAPI document.
+// Each request field also registers, in words, what it accepts, so a 400 can say "page_size must be an
+// integer 1..100, got "500"".
+import { z } from 'zod';
+import { MAX_PAGE_SIZE, MODEL_NAMES } from '../recommend/index.js';
+import { FEED_EVENT_TYPES } from '../store/feed-events.js';
+
+const ACCEPTED = new WeakMap<z.ZodType, string>();
+
+/** Registers what `schema` accepts, in words, for error messages. */
+function accepts<T extends z.ZodType>(schema: T, words: string): T {
+  ACCEPTED.set(schema, words);
+  return schema;
+}
+
+/** A request field: its schema, what it accepts in words (errors), and its description (OpenAPI). */
+function field<T extends z.ZodType>(schema: T, words: string, description: string): T {
+  return accepts(schema.describe(description) as T, words);
+}
+
+/** What the field schema accepts, in words, if registered. */
+export function acceptedBy(schema: z.ZodType | undefined): string | undefined {
+  return schema === undefined ? undefined : ACCEPTED.get(schema);
+}
+
+/** A decimal integer from a query string ("12"); anything else ("1.5", "0x10", "", "abc") is refused. */
+function queryInt(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^-?\d{1,16}$/.test(v) ? Number(v) : v),
+    z.number().int().min(min).max(max),
+  );
+}
+
+const range = (min: number, max: number) =>
+  max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer ${min}..${max}`;
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const FeedQuery = z
+  .object({
+    user_id: field(
+      queryInt(1).optional(),
+      'a positive integer',
+      'Platform user id. An unknown id gets a cold-start feed. Give user_id or username.',
+    ),
+    username: field(
+      text(200).optional(),
+      'a non-empty username (at most 200 characters)',
+      'Username, instead of user_id. An unknown username gets a cold-start feed.',
+    ),
+    category: field(
+      text(200).optional(),
+      'a category name or topic project_code (at most 200 characters)',
+      'Only posts of this category (case-insensitive name, or a topic project_code).',
+    ),
+    project_code: field(
+      text(200).optional(),
+      'a category name or topic project_code (at most 200 characters)',
+      'Alias of category.',
+    ),
+    page: field(
+      queryInt(1).default(1),
+      range(1, Number.MAX_SAFE_INTEGER),
+      '1-based page; a page past the end is an empty list.',
+    ),
+    page_size: field(
+      queryInt(1, MAX_PAGE_SIZE).default(10),
+      range(1, MAX_PAGE_SIZE),
+      `Posts per page, 1..${MAX_PAGE_SIZE} (default 10).`,
+    ),
+    model: field(
+      z.enum(MODEL_NAMES).optional(),
+      `one of ${MODEL_NAMES.join(', ')}`,
+      "Ranking model (default: the server's, normally hybrid).",
+    ),
+    explain: field(
+      z.enum(['true', 'false', '1', '0']).optional(),
+      'true or false',
+      'true adds each post\'s score, source (the model or "fresh") and reason.',
+    ),
+  })
+  .superRefine((q, ctx) => {
+    if (q.user_id === undefined && q.username === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message:
+          'user_id or username is required: user_id must be a positive integer, username a non-empty string',
+      });
+    }
+    if (
+      q.category !== undefined &&
+      q.project_code !== undefined &&
+      q.category.toLowerCase() !== q.project_code.toLowerCase()
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `category and project_code name the same filter; give one, or the same value (got "${q.category}" and "${q.project_code}")`,
+      });
+    }
+  });
+export type FeedQuery = z.infer<typeof FeedQuery>;
+
+/** Paging of the platform's data routes (as upstream: page 1-based, page_size at most 1000). */
+export const DataQuery = z.object({
+  page: field(queryInt(1).default(1), range(1, Number.MAX_SAFE_INTEGER), '1-based page.'),
+  page_size: field(queryInt(1, 1000).default(10), range(1, 1000), 'Records per page, 1..1000.'),
+  resonance_algorithm: z
+    .string()
+    .optional()
+    .describe('Accepted for compatibility with the platform; ignored.'),
+});
+export type DataQuery = z.infer<typeof DataQuery>;
+
+export const EventBody = z
+  .object({
+    user_id: accepts(z.number().int().positive(), 'a positive integer'),
+    post_id: accepts(z.number().int().positive(), 'a positive integer (a stored post)'),
+    type: accepts(z.enum(FEED_EVENT_TYPES), `one of ${FEED_EVENT_TYPES.join(', ')}`),
+    rating_percent: accepts(z.number().min(0).max(100).nullish(), 'a number 0..100 (required for a rating)'),
+  })
+  .superRefine((e, ctx) => {
+    if (e.type === 'rating' && (e.rating_percent === undefined || e.rating_percent === null)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'rating_percent is required for a rating: a number 0..100',
+      });
+    }
+    if (e.type !== 'rating' && e.rating_percent !== undefined && e.rating_percent !== null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `rating_percent is only accepted with type "rating", got type "${e.type}"`,
+      });
+    }
+  })
+  .describe("An interaction the app reports: it takes effect for the user's next feed at once.");
+export type EventBody = z.infer<typeof EventBody>;
+
+// ---------------------------------------------------------------------------------------------------
+// Responses (documentation; hot routes send pre-rendered JSON text of these shapes)
+
+export const ErrorResponse = z
+  .object({ status: z.literal('error'), message: z.string() })
+  .describe('What was wrong and what is accepted.');
+
+const Owner = z.object({
+  first_name: z.string(),
+  last_name: z.string(),
+  name: z.string(),
+  username: z.string(),
+  picture_url: z.string(),
+  user_type: z.string().nullable(),
+  has_evm_wallet: z.boolean(),
+  has_solana_wallet: z.boolean(),
+});
+
+const Category = z.looseObject({
+  id: z.number().nullable(),
+  name: z.string(),
+  count: z.number(),
+  description: z.string(),
+  image_url: z.string(),
+});
+
+export const FeedPost = z.object({
+  id: z.number(),
+  owner: Owner,
+  category: Category,
+  topic: z.record(z.string(), z.unknown()).nullable(),
+  title: z.string(),
+  is_available_in_public_feed: z.boolean(),
+  is_locked: z.boolean(),
+  slug: z.string(),
+  upvoted: z.boolean(),
+  bookmarked: z.boolean(),
+  following: z.boolean(),
+  identifier: z.string(),
+  comment_count: z.number(),
+  upvote_count: z.number(),
+  view_count: z.number(),
+  exit_count: z.number(),
+  rating_count: z.number(),
+  average_rating: z.number(),
+  share_count: z.number(),
+  bookmark_count: z.number(),
+  video_link: z.string(),
+  thumbnail_url: z.string(),
+  gif_thumbnail_url: z.string(),
+  contract_address: z.string(),
+  chain_id: z.string(),
+  chart_url: z.string(),
+  baseToken: z.looseObject({
+    address: z.string(),
+    name: z.string(),
+    symbol: z.string(),
+    image_url: z.string(),
+  }),
+  created_at: z.number().describe('Epoch milliseconds.'),
+  tags: z.array(z.unknown()),
+  score: z.number().optional().describe('explain=true: the ranking score.'),
+  source: z.string().optional().describe('explain=true: the model that placed the post, or "fresh".'),
+  reason: z.string().optional().describe('explain=true: which model and signal put it there.'),
+});
+
+export const FeedResponse = z.object({
+  status: z.literal('success'),
+  page: z.number(),
+  page_size: z.number(),
+  post: z.array(FeedPost),
+});
+
+export const UsersResponse = z.object({ users: z.array(z.looseObject({ id: z.number() })) });
+export const PostsResponse = z.object({ posts: z.array(z.looseObject({ id: z.number() })) });
+
+export const StoredEvent = z.object({
+  id: z.number(),
+  user_id: z.number(),
+  post_id: z.number(),
+  type: z.enum(FEED_EVENT_TYPES),
+  rating_percent: z.number().nullable(),
+  created_at: z.string().describe('"YYYY-MM-DD HH:MM:SS" UTC.'),
+});
+
+export const HealthResponse = z.object({ status: z.literal('ok'), uptime_seconds: z.number() });
+
+const ModelState = z
+  .object({
+    generation: z.number(),
+    built_at: z.string(),
+    age_seconds: z.number(),
+    build_seconds: z.number(),
+    users: z.number(),
+    posts: z.number(),
+    interactions: z.number(),
+    models: z.array(z.string()),
+  })
+  .nullable();
+
+export const ReadyResponse = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.object({
+    store: z.object({ ok: z.boolean(), error: z.string().optional() }),
+    model: z.object({
+      ok: z.boolean(),
+      building: z.boolean(),
+      error: z.string().nullable(),
+      workers: z
+        .object({ serving: z.number(), configured: z.number() })
+        .describe('Model worker threads serving the snapshot in force, of those configured.'),
+      live_events: z.number().describe('Events received since the snapshot was built, applied per request.'),
+    }),
+  }),
+  model: ModelState,
+  last_sync_at: z.string().nullable().describe('When the last complete sync of any source finished (ISO).'),
+});
+
+const SourceProgressSchema = z.object({
+  status: z.enum(['pending', 'running', 'complete', 'failed', 'aborted']),
+  pages: z.number(),
+  records: z.number(),
+  invalid: z.number(),
+  start_page: z.number().nullable(),
+  error: z.string().optional(),
+});
+
+export const SyncRunSchema = z.object({
+  id: z.number(),
+  trigger: z.enum(['admin', 'interval']),
+  status: z.enum(['running', 'complete', 'failed', 'aborted']),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  sources: z.record(z.string(), SourceProgressSchema),
+});
+
+export const SyncStatusResponse = z.object({
+  running: z.boolean(),
+  configured: z.boolean(),
+  interval_minutes: z.number().nullable(),
+  current: SyncRunSchema.nullable().describe('The running sync, or the last one.'),
+  previous: SyncRunSchema.nullable(),
+});

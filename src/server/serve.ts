@@ -1,0 +1,133 @@
+// Starts the whole feed service: opens the store, starts the model build in a worker, serves HTTP, and
+// stops it all in order. What `empowerverse serve`, the demo and the benchmark run.
+import type { FastifyInstance } from 'fastify';
+import type { BuildOptions, ModelName } from '../recommend/index.js';
+import { describeError, FeedError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { openStore, parseDatabaseUrl } from '../store/open.js';
+import type { Store } from '../store/types.js';
+import type { UpstreamClientOptions } from '../upstream/index.js';
+import { buildApp } from './app.js';
+import { ModelHolder, type ModelSource } from './model-holder.js';
+
+export interface ServeOptions {
+  /** SQLite file or postgres:// URL. */
+  database?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  defaultModel?: ModelName;
+  adminToken?: string;
+  upstream?: Omit<UpstreamClientOptions, 'signal'>;
+  syncIntervalMinutes?: number;
+  dataToken?: string;
+  /** Model worker threads (each holds a snapshot copy and scores in parallel). */
+  workers?: number;
+  build?: BuildOptions;
+  logger?: Logger;
+  logRequests?: boolean;
+  /** Resolve only once the first model is built (default: at once; /ready says when). */
+  waitForModel?: boolean;
+}
+
+export interface RunningServer {
+  /** e.g. `http://127.0.0.1:8000`. */
+  readonly url: string;
+  readonly port: number;
+  readonly app: FastifyInstance;
+  readonly model: ModelHolder;
+  readonly store: Store;
+  /** The first model build (rejects if it fails). */
+  readonly firstModel: Promise<unknown>;
+  /** Stops accepting, finishes in-flight requests, stops syncs and workers, closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `database`, starts building the model in the background and listens.
+ * @example const server = await startServer({ database: 'data.db', port: 8000 }); console.log(server.url);
+ */
+export async function startServer({
+  database = 'data.db',
+  host = '127.0.0.1',
+  port = 8000,
+  defaultModel,
+  adminToken,
+  upstream,
+  syncIntervalMinutes,
+  dataToken,
+  workers = 1,
+  build,
+  logger,
+  logRequests = false,
+  waitForModel = false,
+}: ServeOptions = {}): Promise<RunningServer> {
+  const store = await openStore(database);
+  const target = parseDatabaseUrl(database);
+  // A worker opens a file or server database itself; an in-memory one only this thread can read.
+  const source: ModelSource =
+    target.dialect === 'sqlite' && (target.path === ':memory:' || target.path === '')
+      ? { kind: 'store', store }
+      : { kind: 'database', url: database };
+  const model = new ModelHolder({
+    source,
+    workers,
+    ...(build ? { build } : {}),
+    ...(logger ? { logger } : {}),
+  });
+  let app: FastifyInstance | undefined;
+  try {
+    const firstModel = model.rebuild();
+    firstModel.catch(() => {});
+    if (waitForModel) await firstModel;
+    app = await buildApp({
+      store,
+      model,
+      ...(defaultModel ? { defaultModel } : {}),
+      ...(adminToken ? { adminToken } : {}),
+      ...(upstream ? { upstream } : {}),
+      ...(syncIntervalMinutes !== undefined ? { syncIntervalMinutes } : {}),
+      ...(dataToken ? { dataToken } : {}),
+      ...(logger ? { logger } : {}),
+      logRequests,
+    });
+    try {
+      await app.listen({ host, port });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new FeedError(
+        'config_invalid',
+        code === 'EADDRINUSE'
+          ? `port ${port} on ${host} is already in use: stop the other server or pass --port`
+          : `cannot listen on ${host}:${port}: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    const address = app.server.address();
+    const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    const running = app;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${shownHost}:${actualPort}`,
+      port: actualPort,
+      app: running,
+      model,
+      store,
+      firstModel,
+      close() {
+        closing ??= (async () => {
+          await running.close();
+          await model.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await app?.close();
+    await model.close();
+    await store.close();
+    throw error;
+  }
+}

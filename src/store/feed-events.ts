@@ -1,0 +1,147 @@
+// Interactions the feed service receives (`POST /events`): stored in FeedEvent with the store's own id,
+// apart from the platform-keyed tables sync fills, and read back by the model build.
+
+import type { InteractionKindName } from '../recommend/types.js';
+import { FeedError } from '../shared/errors.js';
+import { formatUpstreamTime } from './filter.js';
+import type { Store } from './types.js';
+
+/** The interaction kinds an event may have (the recommender's names). */
+export const FEED_EVENT_TYPES = [
+  'view',
+  'like',
+  'inspire',
+  'rating',
+] as const satisfies readonly InteractionKindName[];
+export type FeedEventType = (typeof FEED_EVENT_TYPES)[number];
+
+/** What a client sends: who did what to which post (a rating carries its percent). */
+export interface FeedEventInput {
+  user_id: number;
+  post_id: number;
+  type: FeedEventType;
+  /** 0..100; required for `rating`, absent (null) for the other kinds. */
+  rating_percent?: number | null;
+  /** When it happened; default now. */
+  at?: Date;
+}
+
+/** A stored event. */
+export interface FeedEventRow {
+  id: number;
+  user_id: number;
+  post_id: number;
+  type: FeedEventType;
+  rating_percent: number | null;
+  /** `"YYYY-MM-DD HH:MM:SS"` UTC, like the platform's interaction times. */
+  created_at: string;
+}
+
+function checkEvent(event: FeedEventInput): void {
+  const bad = (message: string) => new FeedError('bad_request', message);
+  for (const key of ['user_id', 'post_id'] as const) {
+    const v = event[key];
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw bad(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  if (!(FEED_EVENT_TYPES as readonly string[]).includes(event.type)) {
+    throw bad(`type must be one of ${FEED_EVENT_TYPES.join(', ')}, got ${JSON.stringify(event.type)}`);
+  }
+  const pct = event.rating_percent;
+  if (event.type === 'rating') {
+    if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0 || pct > 100) {
+      throw bad(`rating_percent must be a number 0..100 for a rating, got ${JSON.stringify(pct ?? null)}`);
+    }
+  } else if (pct !== undefined && pct !== null) {
+    throw bad(`rating_percent is only accepted with type "rating", got type "${event.type}"`);
+  }
+}
+
+const toRow = (r: {
+  id: number | string;
+  user_id: number | string;
+  post_id: number | string;
+  type: string;
+  rating_percent: number | string | null;
+  created_at: string;
+}): FeedEventRow => ({
+  id: Number(r.id),
+  user_id: Number(r.user_id),
+  post_id: Number(r.post_id),
+  type: r.type as FeedEventType,
+  rating_percent: r.rating_percent === null ? null : Number(r.rating_percent),
+  created_at: r.created_at,
+});
+
+/**
+ * Stores one event and returns it with its id. Throws `FeedError('bad_request')` naming a bad field.
+ * @example const event = await insertFeedEvent(store, { user_id: 42, post_id: 7, type: 'like' });
+ */
+export async function insertFeedEvent(store: Store, event: FeedEventInput): Promise<FeedEventRow> {
+  checkEvent(event);
+  const row = await store.db
+    .insertInto('FeedEvent')
+    .values({
+      user_id: event.user_id,
+      post_id: event.post_id,
+      type: event.type,
+      rating_percent: event.type === 'rating' ? (event.rating_percent ?? null) : null,
+      created_at: formatUpstreamTime((event.at ?? new Date()).getTime()),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toRow(row);
+}
+
+/**
+ * The highest FeedEvent id stored (0 when none): a watermark saying which events a model build read.
+ * @example const upTo = await maxFeedEventId(store);
+ */
+export async function maxFeedEventId(store: Store): Promise<number> {
+  const row = await store.db
+    .selectFrom('FeedEvent')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .executeTakeFirst();
+  return row?.max === null || row?.max === undefined ? 0 : Number(row.max);
+}
+
+export interface FeedEventQuery {
+  /** Only events with an id above this. */
+  afterId?: number;
+  /** Only events with an id at most this. */
+  upToId?: number;
+  userId?: number;
+  /** Rows per query while streaming. */
+  batchSize?: number;
+}
+
+/**
+ * Streams stored events by id, batch by batch.
+ * @example for await (const batch of streamFeedEvents(store, { upToId: 100 })) for (const e of batch) add(e);
+ */
+export async function* streamFeedEvents(
+  store: Store,
+  { afterId = 0, upToId, userId, batchSize = 50_000 }: FeedEventQuery = {},
+): AsyncGenerator<FeedEventRow[]> {
+  let after = afterId;
+  for (;;) {
+    let q = store.db.selectFrom('FeedEvent').selectAll().where('id', '>', after);
+    if (upToId !== undefined) q = q.where('id', '<=', upToId);
+    if (userId !== undefined) q = q.where('user_id', '=', userId);
+    const rows = (await q.orderBy('id').limit(batchSize).execute()).map(toRow);
+    if (rows.length > 0) yield rows;
+    if (rows.length < batchSize) return;
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+/**
+ * Number of stored events (at most `upToId` when given).
+ * @example const n = await countFeedEvents(store);
+ */
+export async function countFeedEvents(store: Store, upToId?: number): Promise<number> {
+  let q = store.db.selectFrom('FeedEvent').select((eb) => eb.fn.countAll<number | string>().as('n'));
+  if (upToId !== undefined) q = q.where('id', '<=', upToId);
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.n);
+}

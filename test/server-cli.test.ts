@@ -1,0 +1,126 @@
+// `empowerverse serve` and `empowerverse demo` as real processes: they listen, answer, and stop cleanly
+// on SIGTERM / Ctrl-C (SIGINT); the demo works on a missing and on an existing data.db.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type SyncedDatabase, syncedDatabase } from './support/feed-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Cli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code once the process ends. */
+  exited: Promise<number | null>;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function waitFor(c: Cli, pattern: RegExp, timeoutMs = 90_000): Promise<RegExpExecArray> {
+  return eventually(async () => {
+    if (c.child.exitCode !== null) throw new Error(`exited early (${c.child.exitCode}): ${c.stderr()}`);
+    return pattern.exec(c.stdout()) ?? undefined;
+  }, timeoutMs);
+}
+
+let db: SyncedDatabase;
+
+beforeAll(async () => {
+  db = await syncedDatabase({ users: 200, posts: 60, interactions: 3000 });
+});
+
+afterAll(async () => {
+  await db?.cleanup();
+});
+
+describe('empowerverse serve', () => {
+  it('listens, builds the model, enables admin routes with ADMIN_TOKEN, and stops cleanly on SIGTERM', async () => {
+    const serve = cli(['serve', '--db', db.path, '--port', '0'], { ADMIN_TOKEN: 'cli-admin-token-1' });
+    try {
+      const [, url] = await waitFor(serve, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      expect(serve.stdout()).toContain('admin routes enabled');
+      await eventually(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined));
+      const feed = await fetch(`${url}/feed?user_id=3&page_size=5`);
+      expect(feed.status).toBe(200);
+      const admin = await fetch(`${url}/admin/sync`, {
+        headers: { authorization: 'Bearer cli-admin-token-1' },
+      });
+      expect(admin.status).toBe(200);
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect(await serve.exited).toBe(0);
+    expect(serve.stderr()).toContain('SIGTERM: stopping');
+  });
+
+  it('refuses a bad flag with a message naming it (exit 2)', async () => {
+    const serve = cli(['serve', '--db', db.path, '--port', '99999']);
+    expect(await serve.exited).toBe(2);
+    expect(serve.stderr()).toContain('--port must be an integer 0..65535, got "99999"');
+  });
+});
+
+describe('empowerverse demo', () => {
+  it('runs simulator → sync → data.db → model → feed, prints example URLs, and stops on Ctrl-C; a re-run refreshes', async () => {
+    const path = join(db.dir, 'demo', 'data.db');
+    for (const run of [1, 2]) {
+      const demo = cli([
+        'demo',
+        '--db',
+        path,
+        '--port',
+        '0',
+        '--users',
+        '150',
+        '--posts',
+        '40',
+        '--interactions',
+        '2000',
+      ]);
+      try {
+        await waitFor(demo, /Ctrl-C stops the service/);
+        const out = demo.stdout();
+        const [, feedUrl] = /feed of user \d+\s+(http:\S+)/.exec(out)!;
+        const feed = await fetch(feedUrl!);
+        expect(feed.status).toBe(200);
+        expect(((await feed.json()) as { post: unknown[] }).post.length).toBe(10);
+        for (const label of [
+          'a brand-new (cold) user',
+          'Prometheus metrics',
+          'API docs (OpenAPI)',
+          'liveness / readiness',
+        ]) {
+          expect(out).toContain(label);
+        }
+        const [, base] = /feed service on (http:\/\/[\d.:]+)/.exec(out)!;
+        expect((await fetch(`${base}/docs`)).status).toBe(200);
+        expect((await fetch(`${base}/health`)).status).toBe(200);
+        if (run === 2) expect(out).toMatch(/views\s+complete\s+\d+\s+\d+\s+0\s/); // nothing changed
+      } finally {
+        demo.child.kill('SIGINT');
+      }
+      expect(await demo.exited).toBe(0);
+      expect(demo.stdout()).toContain('stopped.');
+      expect(existsSync(path)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,227 @@
+// The model lifecycle behind the server: readiness before and after the first build, builds in worker
+// threads swapped in atomically while requests keep flowing, queued rebuilds, and a failed build that
+// leaves the old model serving.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSnapshot, recommendFeed } from '../src/recommend/index.js';
+import { ColdFeeds } from '../src/server/cold-feeds.js';
+import { ModelHolder } from '../src/server/model-holder.js';
+import { FeedError } from '../src/shared/errors.js';
+import { openStore } from '../src/store/open.js';
+import { loadTrainingDataFromStore } from '../src/store/training-data.js';
+import { type SyncedDatabase, startTestServer, syncedDatabase } from './support/feed-server.js';
+
+let db: SyncedDatabase;
+
+beforeAll(async () => {
+  db = await syncedDatabase({ users: 300, posts: 100, interactions: 6000 });
+});
+
+afterAll(async () => {
+  await db?.cleanup();
+});
+
+describe('cold-start feeds', () => {
+  it('are the same for every user without history, so each snapshot computes them once', async () => {
+    const store = await openStore(db.path);
+    let data: Awaited<ReturnType<typeof loadTrainingDataFromStore>>;
+    try {
+      data = await loadTrainingDataFromStore(store);
+    } finally {
+      await store.close();
+    }
+    const silent = 777_777; // a known user without a single interaction
+    const snapshot = buildSnapshot({ ...data, users: Int32Array.from([...data.users, silent]) });
+    const feeds = new ColdFeeds(snapshot);
+    const category = snapshot.base.categoryNames[0]!;
+    for (const model of snapshot.models.keys()) {
+      for (const request of [
+        { model, pageSize: 10 },
+        { model, page: 2, pageSize: 7, explain: true },
+        { model, category, pageSize: 5 },
+      ]) {
+        const unknown = recommendFeed(snapshot, { ...request, userId: 987_654_321 });
+        expect(recommendFeed(snapshot, { ...request, userId: silent }), model).toEqual(unknown);
+        expect(recommendFeed(snapshot, request), model).toEqual(unknown);
+        expect(feeds.feed({ ...request, userId: silent }), model).toEqual(unknown);
+        expect(feeds.feed({ ...request, userId: 123_456_789 }), model).toEqual(unknown);
+      }
+    }
+    const hits = feeds.hits;
+    expect(hits).toBeGreaterThan(0);
+    // Users with history, or with live events, are always scored.
+    const warm = data.interactions.userId[0]!;
+    expect(feeds.feed({ userId: warm, pageSize: 10 })).toEqual(
+      recommendFeed(snapshot, { userId: warm, pageSize: 10 }),
+    );
+    const live = {
+      userId: silent,
+      pageSize: 10,
+      liveEvents: [{ postId: snapshot.base.postIds[0]!, kind: 'like' as const }],
+    };
+    expect(feeds.feed(live)).toEqual(recommendFeed(snapshot, live));
+    expect(feeds.hits).toBe(hits);
+  });
+});
+
+describe('readiness', () => {
+  it('is 503 until the first model is built, while /health already answers; then 200', async () => {
+    const server = await startTestServer(db.path, { buildFirst: false });
+    try {
+      expect((await server.get('/health')).status).toBe(200);
+      const before = await server.get('/ready');
+      expect(before.status).toBe(503);
+      expect(before.body).toMatchObject({
+        status: 'not_ready',
+        checks: { store: { ok: true }, model: { ok: false, building: false } },
+        model: null,
+      });
+      const feed = await server.get('/feed?user_id=1');
+      expect(feed.status).toBe(503);
+      expect(feed.body).toEqual({
+        status: 'error',
+        message: 'the model is still being built; try again shortly (see /ready)',
+      });
+
+      const building = server.model.rebuild();
+      expect((await server.get('/ready')).body.checks.model.building).toBe(true);
+      await building;
+      const after = await server.get('/ready');
+      expect(after.status).toBe(200);
+      expect(after.body.status).toBe('ready');
+      expect(after.body.model).toMatchObject({ generation: 1, posts: 100, users: 300 });
+      expect((await server.get('/feed?user_id=1')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('model swap', () => {
+  it('serves a stream of concurrent requests through two rebuilds without one failed request', async () => {
+    const server = await startTestServer(db.path, { model: { workers: 2 } });
+    try {
+      let rebuilding = true;
+      const statuses = new Map<number, number>();
+      let requests = 0;
+      let emptyFeeds = 0;
+      const deadline = Date.now() + 60_000;
+      const loop = async (seed: number) => {
+        let extra = 0;
+        // Until both swaps are done, then a few more; bounded in count and time.
+        while ((rebuilding || extra++ < 20) && requests < 20_000 && Date.now() < deadline) {
+          requests++;
+          const userId = 1 + ((seed * 7919 + requests * 104_729) % 350);
+          const page = 1 + (requests % 3);
+          const res = await fetch(`${server.url}/feed?user_id=${userId}&page=${page}&page_size=10`);
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          const body = (await res.json()) as { post?: unknown[] };
+          if (!Array.isArray(body.post) || body.post.length === 0) emptyFeeds++;
+        }
+      };
+      const loops = Array.from({ length: 8 }, (_, i) => loop(i + 1));
+      const first = await server.model.rebuild();
+      const second = await server.model.rebuild();
+      rebuilding = false;
+      await Promise.all(loops);
+      expect([first.generation, second.generation]).toEqual([2, 3]);
+      expect([...statuses.keys()]).toEqual([200]);
+      expect(emptyFeeds).toBe(0);
+      expect(requests).toBeGreaterThan(160);
+      expect(server.model.info?.generation).toBe(3);
+      expect((await server.get('/ready')).body.model.generation).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('queues one more build for calls during a build, shared by all of them', async () => {
+    const holder = new ModelHolder({ source: { kind: 'database', url: db.path } });
+    try {
+      const builds = [holder.rebuild(), holder.rebuild(), holder.rebuild()];
+      const infos = await Promise.all(builds);
+      expect(infos.map((i) => i.generation)).toEqual([1, 2, 2]);
+      expect(holder.info?.generation).toBe(2);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('gives the same feed from every worker of a snapshot', async () => {
+    const holder = new ModelHolder({ source: { kind: 'database', url: db.path }, workers: 2 });
+    try {
+      await holder.rebuild();
+      // The second worker builds from the first one's data once the first serves.
+      for (let i = 0; i < 200 && holder.workerCount.serving < 2; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(holder.workerCount).toEqual({ serving: 2, configured: 2 });
+      const feeds = await Promise.all(
+        Array.from({ length: 12 }, () => holder.feed({ userId: 17, pageSize: 20, page: 2 })),
+      );
+      for (const feed of feeds) expect(feed.items).toEqual(feeds[0]!.items);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('keeps the old model serving when a build fails, and says why', async () => {
+    const store = await openStore(db.path);
+    const holder = new ModelHolder({ source: { kind: 'store', store } });
+    const failures: Error[] = [];
+    holder.onFailure((e) => failures.push(e));
+    try {
+      await holder.rebuild();
+      const before = await holder.feed({ userId: 3, pageSize: 5 });
+      await store.close(); // the next build cannot read its data
+      await expect(holder.rebuild()).rejects.toThrow();
+      expect(failures).toHaveLength(1);
+      expect(holder.lastError).toEqual(expect.any(String));
+      expect(holder.info?.generation).toBe(1);
+      expect((await holder.feed({ userId: 3, pageSize: 5 })).items).toEqual(before.items);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('reports a build that fails inside the worker as model_unavailable', async () => {
+    const holder = new ModelHolder({
+      source: { kind: 'database', url: db.path },
+      build: { models: ['no-such-model' as never] },
+    });
+    try {
+      const error = await holder.rebuild().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FeedError);
+      expect((error as FeedError).code).toBe('model_unavailable');
+      expect((error as FeedError).message).toMatch(
+        /^model build failed: models: unknown model 'no-such-model'/,
+      );
+      await expect(holder.feed({ userId: 1 })).rejects.toThrow('the model is still being built');
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('rebuilds by itself when the only serving worker dies', async () => {
+    const holder = new ModelHolder({ source: { kind: 'database', url: db.path } });
+    try {
+      await holder.rebuild();
+      // Reach into the generation in force and end its thread as a crash would.
+      const active = (
+        holder as unknown as { active: { workers: { worker: { terminate(): Promise<number> } }[] } }
+      ).active;
+      await active.workers[0]!.worker.terminate();
+      await expect(holder.feed({ userId: 1 })).rejects.toThrow('no model worker is running');
+      for (let i = 0; i < 400 && holder.info?.generation !== 2; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(holder.info?.generation).toBe(2);
+      expect((await holder.feed({ userId: 1, pageSize: 3 })).items).toHaveLength(3);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('refuses a bad worker count', () => {
+    expect(() => new ModelHolder({ source: { kind: 'database', url: db.path }, workers: 0 })).toThrow(
+      'workers must be an integer 1..64, got 0',
+    );
+  });
+});

@@ -1,0 +1,136 @@
+// Test support for the feed service suites: a real SQLite file synced from the simulator over HTTP, and
+// the real app listening on an ephemeral loopback port with its model built in worker threads.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type AppOptions, buildApp } from '../../src/server/app.js';
+import { ModelHolder, type ModelHolderOptions } from '../../src/server/model-holder.js';
+import { type GenerateOptions, type RunningSimulator, startSimulator } from '../../src/simulator/index.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/types.js';
+import { runSync } from '../../src/sync/sync.js';
+
+export const TOKEN = 'test-flic-token';
+
+export interface SyncedDatabase {
+  dir: string;
+  path: string;
+  simulator: RunningSimulator;
+  cleanup(): Promise<void>;
+}
+
+/** A temp folder with `data.db` synced from a running simulator (which stays up for later syncs). */
+export async function syncedDatabase(generate: GenerateOptions = {}): Promise<SyncedDatabase> {
+  const dir = await mkdtemp(join(tmpdir(), 'feed-server-test-'));
+  const path = join(dir, 'data.db');
+  const simulator = await startSimulator({ generate: { seed: 7, ...generate }, token: TOKEN });
+  const store = await openStore(path);
+  try {
+    const report = await runSync({
+      store,
+      upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: 500 },
+    });
+    if (!report.ok) throw new Error(`test sync failed: ${JSON.stringify(report.sources)}`);
+  } finally {
+    await store.close();
+  }
+  return {
+    dir,
+    path,
+    simulator,
+    async cleanup() {
+      await simulator.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A parsed response body: tests read into it freely and their assertions check it. */
+// biome-ignore lint/suspicious/noExplicitAny: the assertions, not the type, check the response shape
+export type Body = any;
+
+export interface Response {
+  status: number;
+  body: Body;
+  text: string;
+}
+
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  model: ModelHolder;
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  app?: Partial<Omit<AppOptions, 'store' | 'model'>>;
+  model?: Partial<ModelHolderOptions>;
+  /** Build the first model before listening (default true). */
+  buildFirst?: boolean;
+}
+
+async function request(url: string, init?: RequestInit): Promise<Response> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, text };
+}
+
+/** The app over `dbPath`, listening on 127.0.0.1:0. */
+export async function startTestServer(dbPath: string, options: TestServerOptions = {}): Promise<TestServer> {
+  const store = await openStore(dbPath);
+  const model = new ModelHolder({ source: { kind: 'database', url: dbPath }, ...options.model });
+  if (options.buildFirst !== false) await model.rebuild();
+  const app = await buildApp({ store, model, processMetrics: false, ...options.app });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    url,
+    app,
+    store,
+    model,
+    get: (path, headers = {}) => request(url + path, { headers }),
+    post: (path, body, headers = {}) =>
+      request(
+        url + path,
+        body === undefined
+          ? { method: 'POST', headers }
+          : {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...headers },
+              body: typeof body === 'string' ? body : JSON.stringify(body),
+            },
+      ),
+    async close() {
+      await app.close();
+      await model.close();
+      await store.close();
+    },
+  };
+}
+
+/** Polls `check` every 50 ms until it returns a value other than undefined (or fails after `timeoutMs`). */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether a response text carries anything like a stack trace or a source location. */
+export function leaksInternals(text: string): boolean {
+  return /\bat [^ ]+ \(|node:internal|\.[tj]s:\d+|\/work\/|node_modules/.test(text);
+}
