@@ -1,7 +1,7 @@
 // `empowerverse sync`: create the database if missing and fill or refresh it from the upstream API.
 import type { Command } from '@commander-js/extra-typings';
 import { Option } from '@commander-js/extra-typings';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, upstreamOptions } from '../config/config.js';
 import { FeedError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { openStore } from '../store/open.js';
@@ -69,15 +69,7 @@ export function registerSyncCommand(program: Command): void {
       try {
         report = await runSync({
           store,
-          upstream: {
-            baseUrl: config.apiBaseUrl,
-            token: config.flicToken,
-            resonanceAlgorithm: config.resonanceAlgorithm,
-            pageSize: config.pageSize,
-            concurrency: config.concurrency,
-            timeoutMs: config.timeoutMs,
-            retries: config.retries,
-          },
+          upstream: upstreamOptions(config, config.apiBaseUrl),
           only,
           ifEmpty: flags.ifEmpty ?? false,
           signal: interrupt.signal,

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { FeedError } from '../shared/errors.js';
 import { registerSecret } from '../shared/redact.js';
+import type { UpstreamClientOptions } from '../upstream/client-options.js';
 
 /** An integer given as a number (flags parsed upstream) or as a decimal string (environment). */
 const integer = (name: string, min: number, max: number) =>
@@ -98,4 +99,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: Partial<
   registerSecret(parsed.data.flicToken);
   registerSecret(parsed.data.llmApiKey);
   return Object.freeze(parsed.data);
+}
+
+/**
+ * The upstream client settings a configuration names, for sync from the CLI or the server.
+ *
+ * @example upstreamOptions(loadConfig(), 'http://127.0.0.1:8001').pageSize // 1000
+ */
+export function upstreamOptions(config: Config, baseUrl: string): UpstreamClientOptions {
+  return {
+    baseUrl,
+    token: config.flicToken,
+    resonanceAlgorithm: config.resonanceAlgorithm,
+    pageSize: config.pageSize,
+    concurrency: config.concurrency,
+    timeoutMs: config.timeoutMs,
+    retries: config.retries,
+  };
 }

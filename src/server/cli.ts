@@ -1,7 +1,7 @@
 // `empowerverse serve`: the feed service on a port, until Ctrl-C / SIGTERM stops it cleanly.
 import { availableParallelism } from 'node:os';
 import type { Command } from '@commander-js/extra-typings';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, upstreamOptions } from '../config/config.js';
 import { MODEL_NAMES, type ModelName } from '../recommend/index.js';
 import { FeedError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -119,19 +119,7 @@ export function registerServeCommand(program: Command): void {
         ...(adminToken ? { adminToken } : {}),
         ...(dataToken ? { dataToken } : {}),
         ...(interval !== undefined ? { syncIntervalMinutes: interval } : {}),
-        ...(config.apiBaseUrl
-          ? {
-              upstream: {
-                baseUrl: config.apiBaseUrl,
-                token: config.flicToken,
-                resonanceAlgorithm: config.resonanceAlgorithm,
-                pageSize: config.pageSize,
-                concurrency: config.concurrency,
-                timeoutMs: config.timeoutMs,
-                retries: config.retries,
-              },
-            }
-          : {}),
+        ...(config.apiBaseUrl ? { upstream: upstreamOptions(config, config.apiBaseUrl) } : {}),
       });
       process.stdout.write(
         `feed service listening on ${server.url} (model building in the background: see ${server.url}/ready)\n` +
