@@ -29,6 +29,19 @@ describe('selectTopK', () => {
     expect([...out]).toEqual([2, 1, 0]);
     expect(selectTopK(scores, 0, null, null, out)).toBe(0);
   });
+
+  it('extends the top k for a smaller k when k grows, NaN ties included (they go by column)', () => {
+    // The feed reads a ranking through a top-k buffer that may be re-selected with a larger k; that is
+    // only sound if every smaller answer is a prefix of the larger one. Two NaNs used to compare as
+    // "worse" both ways, so their order depended on k.
+    const scores = Float32Array.from([Number.NaN, 3, Number.NaN, Number.NaN, 1, Number.NaN, 2, 1]);
+    const out = new Int32Array(scores.length);
+    const full = [...out.subarray(0, selectTopK(scores, scores.length, null, null, out))];
+    expect(full).toEqual([1, 6, 4, 7, 0, 2, 3, 5]);
+    for (let k = 1; k < scores.length; k++) {
+      expect([...out.subarray(0, selectTopK(scores, k, null, null, out))]).toEqual(full.slice(0, k));
+    }
+  });
 });
 
 describe('invertSpdInPlace', () => {

@@ -163,8 +163,10 @@ function binarySearch(sorted: Int32Array, value: number): boolean {
 }
 
 /**
- * Columns of one ranking in order (score desc, post id asc), produced lazily: the top-k buffer doubles
- * when exhausted, which never changes the order already handed out.
+ * Columns of one ranking in order (score desc, post id asc), produced lazily from a top-k buffer. Sized
+ * right (see `compose`), one top-k scan serves the whole request; should a stream run past it anyway, the
+ * buffer doubles and is rescanned, which never changes the order already handed out (the top k of a larger
+ * k starts with the top k of a smaller one).
  */
 class RankedStream {
   private buf = new Int32Array(0);
@@ -199,6 +201,9 @@ interface Slot {
   source: 'model' | 'fresh';
 }
 
+/** Slots `compose` may draw ahead of the page, looking for one that keeps the run bounds. */
+const COMPOSE_LOOKAHEAD = 64;
+
 /**
  * The first `need` slots of the composed feed. The composed order depends only on the ranking (and the
  * fresh ranking), never on `need`, so page p is always the same slice: pagination is stable.
@@ -207,19 +212,19 @@ function compose(snapshot: ModelSnapshot, s: Scored, need: number, categoryFilte
   const { base, scratch } = snapshot;
   const params = snapshot.options.compose;
   const used = scratch.used;
-  const main = new RankedStream(scratch.scores, scratch.seen, s.candidates, need + 16);
+  // How deep a stream can be read: a draw happens only while fewer than `need` slots are placed and
+  // fewer than COMPOSE_LOOKAHEAD wait, so at most need + COMPOSE_LOOKAHEAD − 1 slots are ever drawn. Each
+  // column a stream hands out is either drawn or skipped because the other stream drew it first, so
+  // neither stream reads past that many columns: one top-k scan each, never a rescan.
+  const depth = need + COMPOSE_LOOKAHEAD;
+  const main = new RankedStream(scratch.scores, scratch.seen, s.candidates, depth);
   let freshCandidates: Int32Array | null = null;
   if (params.freshEvery > 0 && snapshot.freshCols.length > 0) {
     freshCandidates = s.candidates ? intersect(snapshot.freshCols, s.candidates) : snapshot.freshCols;
   }
   const fresh =
     freshCandidates && freshCandidates.length > 0
-      ? new RankedStream(
-          snapshot.popular.scores,
-          scratch.seen,
-          freshCandidates,
-          Math.ceil(need / params.freshEvery) + 4,
-        )
+      ? new RankedStream(snapshot.popular.scores, scratch.seen, freshCandidates, depth)
       : null;
   const marked: number[] = [];
   let drawn = 0;
@@ -255,7 +260,6 @@ function compose(snapshot: ModelSnapshot, s: Scored, need: number, categoryFilte
       (creator >= 0 && runOf(out, base.postCreator, creator) >= maxCreator)
     );
   };
-  const lookahead = 64;
   const pending: Slot[] = [];
   let exhausted = false;
   while (out.length < need) {
@@ -267,7 +271,7 @@ function compose(snapshot: ModelSnapshot, s: Scored, need: number, categoryFilte
       }
     }
     if (chosen < 0) {
-      while (!exhausted && pending.length < lookahead) {
+      while (!exhausted && pending.length < COMPOSE_LOOKAHEAD) {
         const slot = draw();
         if (!slot) {
           exhausted = true;

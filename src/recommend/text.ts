@@ -128,11 +128,13 @@ export function scoreAgainstPostings(
   queryLength: number,
   out: Float32Array,
 ): void {
+  // Locals and a precomputed end: V8 cannot prove that stores into `out` leave the postings' typed
+  // arrays unchanged, and would reload them on every step of this, the content model's hottest loop.
+  const { indptr, indices, values } = postings;
   for (let q = 0; q < queryLength; q++) {
     const t = queryTerms[q]!;
     const w = queryWeights[q]!;
-    for (let k = postings.indptr[t]!; k < postings.indptr[t + 1]!; k++) {
-      out[postings.indices[k]!]! += w * postings.values[k]!;
-    }
+    const end = indptr[t + 1]!;
+    for (let k = indptr[t]!; k < end; k++) out[indices[k]!]! += w * values[k]!;
   }
 }

@@ -2,13 +2,14 @@
 
 /**
  * `a` ranks below `b`: lower score, or the same score and a higher column (ties go to the lower
- * column, i.e. the lower post id, because columns are ordered by post id). NaN ranks lowest.
+ * column, i.e. the lower post id, because columns are ordered by post id). NaN ranks lowest, and NaNs
+ * tie with each other. A strict total order, so the top k for a larger k extends the top k for a smaller.
  */
 function worse(scores: Float32Array, a: number, b: number): boolean {
   const sa = scores[a]!;
   const sb = scores[b]!;
   if (sa !== sb) {
-    if (Number.isNaN(sa)) return true;
+    if (Number.isNaN(sa)) return !Number.isNaN(sb) || a > b;
     if (Number.isNaN(sb)) return false;
     return sa < sb;
   }

@@ -35,6 +35,12 @@ export interface Recommender {
   ): SparseScores | null;
   /** Set when scores do not depend on the user (popularity): the blend can pre-normalise them once. */
   readonly staticScores?: Float32Array;
+  /**
+   * Set when scores depend on the history only through a small integer key (trend: the time bucket of
+   * the user's session): histories with the same key get the same `scoreUser` output, so the blend can
+   * normalise each key's scores once and reuse them. Keys must come from a small, bounded set.
+   */
+  scoreKey?(history: UserHistory): number;
   /** A short, human-readable reason why `col` scored as it did for this history (debugging only). */
   explain?(history: UserHistory, col: number): string;
   /** The reasons for many columns at once, when that is cheaper than one `explain` per column. */

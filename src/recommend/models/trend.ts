@@ -3,6 +3,7 @@
 import type { BuildContext } from '../base.js';
 import { interactionWeight } from '../base.js';
 import type { TrendParams } from '../defaults.js';
+import type { UserHistory } from '../history.js';
 import type { Recommender } from './recommender.js';
 
 /** Fits the trend signal: (buckets + 1) × posts prefix sums of interaction weight over time buckets. */
@@ -34,11 +35,16 @@ export function fitTrend(ctx: BuildContext, params: TrendParams): Recommender {
     for (let c = 0; c < nPosts; c++) prefix[row + c]! += prefix[prev + c]!;
   }
   const windowBuckets = Math.max(1, Math.round((params.windowDays * 86_400) / width));
+  /** The bucket holding the user's session time: the only thing the scores depend on. */
+  const bucketOf = (history: UserHistory) =>
+    Math.max(0, Math.min(nb - 1, Math.floor((history.time - tMin) / width)));
 
   return {
     name: 'trend',
+    // At most nb ≤ maxBuckets + 1 keys, so a cache of one vector per key is no larger than `prefix`.
+    scoreKey: bucketOf,
     scoreUser(history, out) {
-      const bEnd = Math.max(0, Math.min(nb - 1, Math.floor((history.time - tMin) / width)));
+      const bEnd = bucketOf(history);
       const bStart = Math.max(0, bEnd - windowBuckets + 1);
       const hi = (bEnd + 1) * nPosts;
       const lo = bStart * nPosts;
@@ -46,7 +52,7 @@ export function fitTrend(ctx: BuildContext, params: TrendParams): Recommender {
       return true;
     },
     explain(history, col) {
-      const bEnd = Math.max(0, Math.min(nb - 1, Math.floor((history.time - tMin) / width)));
+      const bEnd = bucketOf(history);
       const bStart = Math.max(0, bEnd - windowBuckets + 1);
       const v = prefix[(bEnd + 1) * nPosts + col]! - prefix[bStart * nPosts + col]!;
       return `trend: ${v.toFixed(1)} interaction weight in the ${params.windowDays} days before your last visit`;
