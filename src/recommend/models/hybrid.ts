@@ -53,6 +53,26 @@ function normalise(s: Float32Array, mode: HybridParams['normalisation']): boolea
 }
 
 /**
+ * Offset and scale that normalise `s`: onto [0, 1] (`minmax`) or by its maximum (`max`); null for a
+ * vector with nothing to normalise (constant, or no positive maximum).
+ */
+function normalisation(
+  s: Float32Array,
+  mode: HybridParams['normalisation'],
+): { offset: number; scale: number } | null {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let c = 0; c < s.length; c++) {
+    const v = s[c]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  // x − 0 is x exactly, so `max` mode gives the same values as plain scaling.
+  if (mode === 'max') return max > 0 ? { offset: 0, scale: 1 / max } : null;
+  return max > min ? { offset: min, scale: 1 / (max - min) } : null;
+}
+
+/**
  * out[c] += w × normalised(s)[c] for every column, normalising on the fly (one pass instead of a rescale
  * pass and an add pass); returns false for a constant vector. Each normalised value is rounded to float32
  * first, exactly as if it had been stored back into `s`, so sums are bit-identical to normalise-then-add.
@@ -63,23 +83,10 @@ function addNormalised(
   w: number,
   mode: HybridParams['normalisation'],
 ): boolean {
-  const n = s.length;
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < n; c++) {
-    const v = s[c]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (mode === 'max') {
-    if (!(max > 0)) return false;
-    const inv = 1 / max;
-    for (let c = 0; c < n; c++) out[c]! += w * Math.fround(s[c]! * inv);
-    return true;
-  }
-  if (!(max > min)) return false;
-  const inv = 1 / (max - min);
-  for (let c = 0; c < n; c++) out[c]! += w * Math.fround((s[c]! - min) * inv);
+  const norm = normalisation(s, mode);
+  if (!norm) return false;
+  const { offset, scale } = norm;
+  for (let c = 0; c < s.length; c++) out[c]! += w * Math.fround((s[c]! - offset) * scale);
   return true;
 }
 
@@ -89,24 +96,11 @@ function addNormalised(
  * `out` is left as it was).
  */
 function normaliseInPlace(out: Float32Array, w: number, mode: HybridParams['normalisation']): boolean {
-  const n = out.length;
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < n; c++) {
-    const v = out[c]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+  const norm = normalisation(out, mode);
+  if (!norm) return false;
+  const { offset, scale } = norm;
   // `0 +` as in the additive path: it turns a −0 into +0.
-  if (mode === 'max') {
-    if (!(max > 0)) return false;
-    const inv = 1 / max;
-    for (let c = 0; c < n; c++) out[c] = 0 + w * Math.fround(out[c]! * inv);
-    return true;
-  }
-  if (!(max > min)) return false;
-  const inv = 1 / (max - min);
-  for (let c = 0; c < n; c++) out[c] = 0 + w * Math.fround((out[c]! - min) * inv);
+  for (let c = 0; c < out.length; c++) out[c] = 0 + w * Math.fround((out[c]! - offset) * scale);
   return true;
 }
 
