@@ -44,13 +44,15 @@ function synthetic(): TrainingData {
 }
 
 const tinyGrid: TuneGrid = {
-  ease: { lambda: [10, 50] },
-  itemknn: { neighbours: [10], shrinkage: [0], weighted: [false] },
-  content: { halfLifeSteps: [10] },
+  models: {
+    ease: { lambda: [10, 50] },
+    itemknn: { neighbours: [10], shrinkage: [0], weighted: [false] },
+    content: { halfLifeSteps: [10] },
+    sequence: { window: [3], decay: [0.9], backward: [0], lastItems: [10] },
+    trend: { windowDays: [14] },
+  },
   blend: [0, 1],
   recency: { halfLifeSteps: [Infinity, 5], recencyFloor: [0] },
-  sequence: { window: [3], decay: [0.9], backward: [0], lastItems: [10] },
-  trend: { windowDays: [14] },
   interactionWeights: [{ view: 1, like: 3, inspire: 4, rating: 2 }],
   halfLifeDays: [180],
 };
@@ -77,7 +79,7 @@ describe('tune', () => {
 
     expect(builds).toBeGreaterThan(5);
     expect(result.validation.users).toBe(40);
-    expect(tinyGrid.ease.lambda).toContain(result.best.ease?.lambda);
+    expect(tinyGrid.models.ease!.lambda).toContain(result.best.ease?.lambda);
     expect(result.best.models).toBeUndefined();
     expect(result.best.hybrid?.weights?.ease).toBe(1);
     expect(result.models.map((m) => m.model)).toContain('hybrid');

@@ -1,78 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type {
-  FeedResult,
-  ModelSnapshot,
-  PostContent,
-  TrainingData,
-  UserHistory,
-} from '../src/recommend/index.js';
+import type { FeedResult, ModelSnapshot, UserHistory } from '../src/recommend/index.js';
 import {
   buildSnapshot,
   type HybridOptions,
-  InteractionKind,
   MODEL_NAMES,
   rankForUser,
   recommendFeed,
   userHistory,
   withHybridWeights,
 } from '../src/recommend/index.js';
-import type { HybridModel } from '../src/recommend/models/hybrid.js';
-import { mulberry32 } from '../src/recommend/random.js';
+import type { HybridParams } from '../src/recommend/models/hybrid.js';
+import { syntheticTrainingData as generate, SYNTHETIC_TIME } from './support/synthetic-training.js';
 
-// The per-request shortcuts of the hybrid blend (sparse components, cached normalised vectors, fused
-// passes) and of feed composition (one top-k scan) must change no score bit and no page.
+// The per-request shortcuts of the hybrid blend (sparse components, cached normalised vectors) and of
+// feed composition (one top-k scan) must change no score bit and no page.
 
-const DAY = 86_400;
-const NOW = 1_700_000_000;
-const CATEGORIES = ['Fitness', 'Cooking', 'Music', 'Travel', 'Finance', 'Comedy'];
-
-/**
- * 300 posts (6 categories, 9 creators, some fresh) and 120 users with one favourite category whose
- * interactions spread over 40 days, so the trend signal has many time buckets.
- */
-function generate(seed = 3): TrainingData {
-  const rand = mulberry32(seed);
-  const posts: PostContent[] = [];
-  for (let i = 0; i < 300; i++) {
-    const name = CATEGORIES[i % CATEGORIES.length]!;
-    posts.push({
-      id: 500 + i,
-      title: `${name} clip ${i}`,
-      category: name,
-      categoryId: (i % CATEGORIES.length) + 1,
-      projectCode: null,
-      creator: `creator${i % 9}`,
-      createdAt: (NOW - (i % 11 === 0 ? rand() * 2 : 5 + rand() * 60) * DAY) * 1000,
-      summary: `${name.toLowerCase()} ideas ${i % 13} and more ${name.toLowerCase()}`,
-      keywords: [name.toLowerCase(), `tag${i % 7}`],
-    });
-  }
-  const events: [number, number, number, number, number][] = [];
-  for (let u = 1; u <= 120; u++) {
-    const taste = Math.floor(rand() * CATEGORIES.length);
-    const start = NOW - (2 + rand() * 38) * DAY;
-    const n = 1 + Math.floor(rand() * 30);
-    for (let e = 0; e < n; e++) {
-      const cat = rand() < 0.8 ? taste : Math.floor(rand() * CATEGORIES.length);
-      const i = cat + CATEGORIES.length * Math.floor(rand() ** 2 * 50);
-      const kind = rand() < 0.7 ? InteractionKind.view : InteractionKind.like;
-      events.push([u, 500 + i, kind, start + e * 3600 * rand(), Number.NaN]);
-    }
-  }
-  return {
-    users: Int32Array.from({ length: 121 }, (_, u) => u + 1), // user 121 never interacted
-    posts,
-    interactions: {
-      length: events.length,
-      userId: Int32Array.from(events, (e) => e[0]),
-      postId: Int32Array.from(events, (e) => e[1]),
-      kind: Uint8Array.from(events, (e) => e[2]),
-      at: Float64Array.from(events, (e) => e[3]),
-      ratingPercent: Float32Array.from(events, (e) => e[4]),
-    },
-    now: NOW,
-  };
-}
+const { DAY, NOW } = SYNTHETIC_TIME;
 
 const data = generate();
 const snapshot = buildSnapshot(data, {
@@ -88,14 +31,14 @@ const snapshot = buildSnapshot(data, {
  * w·(s − lo)/(max − lo) in one step (their untouched posts sit at lo and add exactly 0).
  */
 function referenceBlend(s: ModelSnapshot, history: UserHistory): Float32Array | null {
-  const { params } = s.models.get('hybrid') as HybridModel;
+  const params = s.options.hybrid as HybridParams;
   const weights = history.length <= params.coldHistoryMax ? params.coldWeights : params.weights;
   const n = s.base.nPosts;
   const out = new Float32Array(n);
   let any = false;
   for (const name of [...s.components.keys()].sort()) {
     const model = s.components.get(name)!;
-    const w = weights[name];
+    const w = weights[name] ?? 0;
     if (!(w > 0)) continue;
     const recency = params.recency[name];
     const scores = new Float32Array(n);

@@ -7,7 +7,12 @@ import {
   recommendFeed,
   userHistory,
 } from '../src/recommend/index.js';
-import type { SeedHybridModel } from '../src/recommend/models/seed-hybrid.js';
+import type { ModelEnv } from '../src/recommend/model.js';
+import {
+  type SeedHybridParams,
+  type SeedHybridState,
+  seedHybridNeighbours,
+} from '../src/recommend/models/seed-hybrid.js';
 
 type Event = [user: number, post: number, kind: InteractionKindName, percent?: number];
 
@@ -78,10 +83,15 @@ const EVENTS: Event[] = [
 
 describe('seed-hybrid (the prototype, re-implemented)', () => {
   const snapshot = buildSnapshot(dataset(POSTS, EVENTS), { models: ['seed-hybrid'] });
-  const model = snapshot.models.get('seed-hybrid') as SeedHybridModel;
+  const neighbours = (history: ReturnType<typeof userHistory>) =>
+    seedHybridNeighbours(
+      snapshot.data.states['seed-hybrid'] as SeedHybridState,
+      snapshot.envs.get('seed-hybrid') as ModelEnv<SeedHybridParams>,
+      history,
+    );
 
   it('finds the cosine-nearest users over the prototype-weighted matrix', () => {
-    const nb = model.neighbours(userHistory(snapshot.base, 1));
+    const nb = neighbours(userHistory(snapshot.base, 1));
     expect([...nb.rows].map((r) => snapshot.base.userIds[r])).toEqual([2, 3]);
     expect(nb.similarities[0]).toBeCloseTo(1.5 / (1.7 * Math.SQRT2), 6);
     expect(nb.similarities[1]).toBeCloseTo(0.4 / (1.7 * Math.sqrt(2.5)), 6);

@@ -1,39 +1,38 @@
 // Tunes the engine's defaults on the VALIDATION split only (the training part split again by the same
 // rule), with a small, bounded coordinate search; the test part is never built on or scored.
 //
-// Stages, each a coordinate search over a few values per parameter (NDCG@20 on validation):
-//  1. each standalone model on its own metric: EASE λ, itemknn k/shrinkage/weighting, content
-//     history half-life (the standalone models stay time-agnostic, as published);
-//  2. the hybrid over one snapshot, re-blended with `withHybridWeights` (no refit): blend weights and
-//     the hybrid's history recency per component (half-life in steps, floor);
-//  3. the hybrid-only time-aware signals (sequence window/decay/backward/last items, trend window),
-//     a refit per trial;
+// Stages, each a coordinate search over a few values per parameter (NDCG@20 on validation), with the
+// axes each registry entry declares (`tune` in its file):
+//  1. each `standalone` entry on its own metric (EASE λ, itemknn k/shrinkage/weighting, content
+//     history half-life; the standalone models stay time-agnostic, as published);
+//  2. the hybrid over one snapshot, re-blended with `withHybridWeights` (no refit): the weight of every
+//     blend component but the anchor (the largest default weight), and the hybrid's history recency per
+//     component (half-life in steps, floor);
+//  3. the `hybrid`-stage entries (the time-aware signals: sequence, trend), a refit per trial, for
+//     those the blend kept;
 //  4. the blend once more, then the interaction weights and the matrix half-life (days).
 // Every search starts from the current defaults and a move must gain more than `minGain`, so a
 // re-run only moves what the data supports.
 import type {
   BuildOptions,
-  ComponentName,
   HistoryRecency,
   HybridOptions,
   HybridParams,
   HybridWeights,
   InteractionWeights,
-  ModelName,
+  ModelRegistry,
   ModelSnapshot,
 } from '../recommend/index.js';
 import {
+  blendOrder,
   buildSnapshot,
-  DEFAULT_CONTENT,
-  DEFAULT_EASE,
   DEFAULT_HALF_LIFE_DAYS,
-  DEFAULT_HYBRID,
   DEFAULT_INTERACTION_WEIGHTS,
-  DEFAULT_ITEMKNN,
-  DEFAULT_SEQUENCE,
-  DEFAULT_TREND,
+  MODEL_REGISTRY,
+  modelNames,
   withHybridWeights,
 } from '../recommend/index.js';
+import { hybridDefaults } from '../recommend/registry.js';
 import type { TrainingData } from '../recommend/types.js';
 import { recommenderFromSnapshot } from './recommender.js';
 import type { GroupMetrics } from './run.js';
@@ -43,35 +42,36 @@ import { splitByTime } from './split.js';
 
 /** Candidate values per tuned parameter; every list is small so the search stays bounded. */
 export interface TuneGrid {
-  ease: { lambda: number[] };
-  itemknn: { neighbours: number[]; shrinkage: number[]; weighted: boolean[] };
-  content: { halfLifeSteps: number[] };
-  /** Values tried for each blend weight (the EASE weight is the anchor and stays put). */
+  /** Per registry entry (by name): values tried for each of its options. */
+  models: Record<string, Record<string, readonly unknown[]>>;
+  /** Values tried for each blend weight (the anchor component's weight stays put). */
   blend: number[];
-  /** The hybrid's history recency, for each component in `DEFAULT_HYBRID.recency`. */
+  /** The hybrid's history recency, for each component that has one. */
   recency: { halfLifeSteps: number[]; recencyFloor: number[] };
-  sequence: { window: number[]; decay: number[]; backward: number[]; lastItems: number[] };
-  trend: { windowDays: number[] };
   interactionWeights: InteractionWeights[];
   halfLifeDays: number[];
 }
 
-export const DEFAULT_TUNE_GRID: Readonly<TuneGrid> = Object.freeze({
-  ease: { lambda: [100, 200, 300, 500, 800, 1200] },
-  itemknn: { neighbours: [50, 100, 200, 400], shrinkage: [0, 3, 10, 50], weighted: [false, true] },
-  content: { halfLifeSteps: [Infinity, 20, 10, 5, 2] },
-  blend: [0, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2],
-  recency: { halfLifeSteps: [Infinity, 20, 10, 7, 5, 3], recencyFloor: [0, 0.05, 0.1, 0.2] },
-  sequence: { window: [5, 10, 20], decay: [0.7, 0.9, 1], backward: [0, 0.5, 1], lastItems: [5, 10, 20, 40] },
-  trend: { windowDays: [3, 7, 14, 30] },
-  interactionWeights: [
-    { view: 1, like: 3, inspire: 4, rating: 2 },
-    { view: 1, like: 1, inspire: 1, rating: 0 },
-    { view: 1, like: 2, inspire: 2, rating: 1 },
-    { view: 1, like: 5, inspire: 8, rating: 0 },
-  ],
-  halfLifeDays: [30, 180, 365, Infinity],
-});
+/** The tuning grid of a registry: each entry's own axes plus the blend and global ones. */
+export function tuneGridOf(registry: ModelRegistry): TuneGrid {
+  const models: TuneGrid['models'] = {};
+  for (const def of registry)
+    if (def.tune) models[def.name] = def.tune.grid as Record<string, readonly unknown[]>;
+  return {
+    models,
+    blend: [0, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    recency: { halfLifeSteps: [Infinity, 20, 10, 7, 5, 3], recencyFloor: [0, 0.05, 0.1, 0.2] },
+    interactionWeights: [
+      { view: 1, like: 3, inspire: 4, rating: 2 },
+      { view: 1, like: 1, inspire: 1, rating: 0 },
+      { view: 1, like: 2, inspire: 2, rating: 1 },
+      { view: 1, like: 5, inspire: 8, rating: 0 },
+    ],
+    halfLifeDays: [30, 180, 365, Infinity],
+  };
+}
+
+export const DEFAULT_TUNE_GRID: Readonly<TuneGrid> = Object.freeze(tuneGridOf(MODEL_REGISTRY));
 
 export interface TuneOptions {
   positives?: PositivesRule;
@@ -84,6 +84,8 @@ export interface TuneOptions {
   log?: (line: string) => void;
   /** How snapshots are built (tests spy on it); default `buildSnapshot`. */
   build?: (train: TrainingData, options: BuildOptions) => ModelSnapshot;
+  /** The models to tune (default: the built-in registry). */
+  registry?: ModelRegistry;
 }
 
 export interface Trial {
@@ -154,24 +156,6 @@ export function validationSplit(data: TrainingData, positives: PositivesRule): T
   return splitByTime(splitByTime(data, { positives }).train, { positives });
 }
 
-const BLEND_COMPONENTS: readonly ComponentName[] = [
-  'itemknn',
-  'ials',
-  'content',
-  'popular',
-  'sequence',
-  'trend',
-];
-const ALL_MODELS: readonly ModelName[] = [
-  'popular',
-  'seed-hybrid',
-  'itemknn',
-  'ease',
-  'ials',
-  'content',
-  'hybrid',
-];
-
 /** The blend as a flat point for coordinate search: `weight.<component>`, `recency.<component>.<field>`. */
 function blendPointOf(weights: HybridWeights, recency: HybridParams['recency']): Record<string, number> {
   const point: Record<string, number> = {};
@@ -187,9 +171,9 @@ function blendPointOf(weights: HybridWeights, recency: HybridParams['recency']):
 /** The inverse of `blendPointOf`, as hybrid build options. */
 function hybridOptionsOf(point: Record<string, number>): HybridOptions {
   const weights: Partial<HybridWeights> = {};
-  const recency: Partial<Record<ComponentName, HistoryRecency>> = {};
+  const recency: Record<string, HistoryRecency> = {};
   for (const [key, value] of Object.entries(point)) {
-    const [kind, component, field] = key.split('.') as [string, ComponentName, keyof HistoryRecency];
+    const [kind, component, field] = key.split('.') as [string, string, keyof HistoryRecency];
     if (kind === 'weight') weights[component] = value;
     else {
       const r = (recency[component] ??= { halfLifeSteps: Number.POSITIVE_INFINITY, recencyFloor: 0 });
@@ -217,11 +201,20 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
     blendRounds = 2,
     minGain = 0.0005,
     log = () => {},
-    build = buildSnapshot,
+    registry = MODEL_REGISTRY,
+    build = (train, opts) => buildSnapshot(train, opts, { registry }),
   } = options;
+  const defaults = hybridDefaults(registry);
+  const entries = registry.filter((d) => d.tune && grid.models[d.name]);
+  const startOf = (def: (typeof registry)[number]) => {
+    const axes = grid.models[def.name]!;
+    return Object.fromEntries(
+      Object.keys(axes).map((k) => [k, (def.defaults as Record<string, unknown>)[k]]),
+    );
+  };
   const split = validationSplit(data, positives);
   const trials: Trial[] = [];
-  const measure = (snapshot: ModelSnapshot, model: ModelName): GroupMetrics =>
+  const measure = (snapshot: ModelSnapshot, model: string): GroupMetrics =>
     evaluateSplit(split, recommenderFromSnapshot(snapshot), { models: [model] })[0]!.all;
   const record = (stage: string, settings: Record<string, unknown>, ndcg20: number) => {
     const trial = { stage, settings: fmt(settings), ndcg20 };
@@ -236,10 +229,7 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
     rounds = 1,
   ) => coordinateSearch(start, axes, score, rounds, minGain).best;
   const componentScore =
-    <T extends Record<string, unknown>>(
-      model: 'ease' | 'itemknn' | 'content',
-      toOptions: (p: T) => BuildOptions,
-    ) =>
+    <T extends Record<string, unknown>>(model: string, toOptions: (p: T) => BuildOptions) =>
     (p: T) => {
       const s = measure(build(split.train, { models: [model], ...toOptions(p) }), model).ndcg20;
       record(model, p, s);
@@ -247,33 +237,29 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
     };
 
   // Stage 1: standalone models on their own metric.
-  const ease = search(
-    { lambda: DEFAULT_EASE.lambda },
-    grid.ease,
-    componentScore('ease', (p) => ({ ease: p })),
-  );
-  const itemknn = search(
-    {
-      neighbours: DEFAULT_ITEMKNN.neighbours,
-      shrinkage: DEFAULT_ITEMKNN.shrinkage,
-      weighted: DEFAULT_ITEMKNN.weighted,
-    },
-    grid.itemknn,
-    componentScore('itemknn', (p) => ({ itemknn: p })),
-  );
-  const content = search(
-    { halfLifeSteps: DEFAULT_CONTENT.halfLifeSteps },
-    grid.content,
-    componentScore('content', (p) => ({ content: p })),
-  );
+  let settings: BuildOptions = {};
+  for (const def of entries.filter((d) => d.tune!.stage === 'standalone')) {
+    const best = search(
+      startOf(def),
+      grid.models[def.name]!,
+      componentScore(def.name, (p) => ({ [def.optionsKey]: p })),
+    );
+    settings = { ...settings, [def.optionsKey]: best };
+  }
 
   // Stage 2: the hybrid over one snapshot with every component fitted (re-blended, not refitted).
-  const hybridModels: ModelName[] = ['popular', 'itemknn', 'ease', 'ials', 'content', 'hybrid'];
-  let settings: BuildOptions = { models: hybridModels, ease, itemknn, content };
-  let blendPoint = blendPointOf(DEFAULT_HYBRID.weights, DEFAULT_HYBRID.recency);
+  const components = blendOrder(registry);
+  const selectable = modelNames(registry);
+  const hybridModels = ['hybrid', ...components.map((d) => d.name).filter((n) => selectable.includes(n))];
+  settings = { ...settings, models: hybridModels };
+  // The anchor keeps its weight: blend weights are relative, so one of them may stay fixed.
+  const anchor = components.reduce((a, b) =>
+    (defaults.weights[b.name] ?? 0) > (defaults.weights[a.name] ?? 0) ? b : a,
+  );
+  let blendPoint = blendPointOf(defaults.weights, defaults.recency);
   const blendAxes: Record<string, readonly number[]> = {};
-  for (const c of BLEND_COMPONENTS) blendAxes[`weight.${c}`] = grid.blend;
-  for (const c of Object.keys(DEFAULT_HYBRID.recency)) {
+  for (const c of components) if (c !== anchor) blendAxes[`weight.${c.name}`] = grid.blend;
+  for (const c of Object.keys(defaults.recency)) {
     blendAxes[`recency.${c}.halfLifeSteps`] = grid.recency.halfLifeSteps;
     blendAxes[`recency.${c}.recencyFloor`] = grid.recency.recencyFloor;
   }
@@ -297,23 +283,12 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
     record(stage, shown, s);
     return s;
   };
-  if ((blendPoint['weight.sequence'] ?? 0) > 0) {
-    const start = {
-      window: DEFAULT_SEQUENCE.window,
-      decay: DEFAULT_SEQUENCE.decay,
-      backward: DEFAULT_SEQUENCE.backward,
-      lastItems: DEFAULT_SEQUENCE.lastItems,
-    };
-    const sequence = search(start, grid.sequence, (p) =>
-      hybridScore({ ...settings, sequence: p }, 'sequence', p),
+  for (const def of entries.filter((d) => d.tune!.stage === 'hybrid')) {
+    if (!((blendPoint[`weight.${def.name}`] ?? 0) > 0)) continue;
+    const best = search(startOf(def), grid.models[def.name]!, (p) =>
+      hybridScore({ ...settings, [def.optionsKey]: p }, def.name, p),
     );
-    settings = { ...settings, sequence };
-  }
-  if ((blendPoint['weight.trend'] ?? 0) > 0) {
-    const trend = search({ windowDays: DEFAULT_TREND.windowDays }, grid.trend, (p) =>
-      hybridScore({ ...settings, trend: p }, 'trend', p),
-    );
-    settings = { ...settings, trend };
+    settings = { ...settings, [def.optionsKey]: best };
   }
 
   // Stage 4: blend once more on the refitted signals, then interaction weights and matrix half-life.
@@ -331,7 +306,7 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
 
   const best: BuildOptions = { ...settings, hybrid: hybridOptionsOf(blendPoint) };
   delete best.models;
-  const final = build(split.train, { ...best, models: ALL_MODELS });
+  const final = build(split.train, { ...best, models: selectable });
   const models = evaluateSplit(split, recommenderFromSnapshot(final)).map((m) => ({
     model: m.model,
     all: m.all,

@@ -1,5 +1,6 @@
-// The shared core of a model snapshot: dense id ↔ index maps, the weighted user × post matrix (both
-// orientations) and per-post metadata, all on typed arrays, built in time and memory linear in the data.
+// The shared core of a model snapshot: dense id ↔ index lookups, the weighted user × post matrix (both
+// orientations) and per-post metadata, all plain data on typed arrays (so it can be stored and shared
+// between threads), built in time and memory linear in the data.
 import type { Csr } from './csr.js';
 import { transpose } from './csr.js';
 import type { InteractionWeights } from './defaults.js';
@@ -31,8 +32,6 @@ export interface SnapshotBase {
   readonly userIds: Int32Array;
   /** Column → platform post id, ascending: ties broken by column are ties broken by post id. */
   readonly postIds: Int32Array;
-  readonly userRowOf: ReadonlyMap<number, number>;
-  readonly postColOf: ReadonlyMap<number, number>;
   /**
    * Rows ordered oldest → newest by latest interaction (ties by column): a user's history in time order.
    * `values` hold the configured interaction weights with recency decay.
@@ -47,16 +46,60 @@ export interface SnapshotBase {
   readonly postCreatedAt: Float64Array;
   /** Display name per category index (first spelling seen). */
   readonly categoryNames: readonly string[];
-  /** Lower-cased category name or topic project_code → matching columns, ascending. */
-  readonly filterIndex: ReadonlyMap<string, Int32Array>;
+  /** Lower-cased category names and topic project_codes, sorted; `filterColumns` finds their posts. */
+  readonly filterKeys: readonly string[];
+  /** Posts of filterKeys[i]: filterCols[filterIndptr[i]..filterIndptr[i+1]), columns ascending. */
+  readonly filterIndptr: Int32Array;
+  readonly filterCols: Int32Array;
   readonly weights: Readonly<InteractionWeights>;
   readonly halfLifeDays: number;
+}
+
+/** Index of `value` in the ascending `sorted`, or −1. */
+function indexIn(sorted: Int32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = sorted[mid]!;
+    if (v === value) return mid;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The snapshot row of a platform user id, or −1 (binary search: no per-thread map to build). */
+export function userRowOf(base: SnapshotBase, userId: number): number {
+  return indexIn(base.userIds, userId);
+}
+
+/** The snapshot column of a platform post id, or −1. */
+export function postColOf(base: SnapshotBase, postId: number): number {
+  return indexIn(base.postIds, postId);
+}
+
+/** Columns (ascending) of the posts whose category name or topic project_code is `key`, or null. */
+export function filterColumns(base: SnapshotBase, key: string): Int32Array | null {
+  const k = key.trim().toLowerCase();
+  let lo = 0;
+  let hi = base.filterKeys.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = base.filterKeys[mid]!;
+    if (v === k) return base.filterCols.subarray(base.filterIndptr[mid]!, base.filterIndptr[mid + 1]!);
+    if (v < k) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return null;
 }
 
 /** What model fitters get: the base plus each raw interaction's row and column (−1 when dropped). */
 export interface BuildContext {
   readonly base: SnapshotBase;
   readonly data: TrainingData;
+  /** Platform post id → column, for fitters that walk `data.posts`. */
+  readonly postColOf: ReadonlyMap<number, number>;
   readonly eventRow: Int32Array;
   readonly eventCol: Int32Array;
 }
@@ -175,8 +218,16 @@ export function buildBase(
     addFilter(post.category, col);
     addFilter(post.projectCode, col);
   }
-  const filterIndex = new Map<string, Int32Array>();
-  for (const [k, set] of filterLists) filterIndex.set(k, sortedUnique(set));
+  const filterKeys = [...filterLists.keys()].sort();
+  const filterIndptr = new Int32Array(filterKeys.length + 1);
+  const filterParts = filterKeys.map((k) => sortedUnique(filterLists.get(k)!));
+  filterParts.forEach((cols, i) => {
+    filterIndptr[i + 1] = filterIndptr[i]! + cols.length;
+  });
+  const filterCols = new Int32Array(filterIndptr[filterKeys.length]!);
+  filterParts.forEach((cols, i) => {
+    filterCols.set(cols, filterIndptr[i]!);
+  });
 
   // Map events; counting sort by user row.
   const eventRow = new Int32Array(n);
@@ -267,20 +318,20 @@ export function buildBase(
     nPosts,
     userIds,
     postIds,
-    userRowOf,
-    postColOf,
     userItems,
     itemUsers,
     postCategory,
     postCreator,
     postCreatedAt,
     categoryNames,
-    filterIndex,
-    weights,
+    filterKeys,
+    filterIndptr,
+    filterCols,
+    weights: { ...weights },
     halfLifeDays,
   };
   return {
-    ctx: { base, data, eventRow, eventCol },
+    ctx: { base, data, postColOf, eventRow, eventCol },
     stats: {
       users: nUsers,
       posts: nPosts,

@@ -3,12 +3,13 @@
 // and cut the requested page out of it.
 
 import { FeedError } from '../shared/errors.js';
-import type { ComponentName, ModelName } from './defaults.js';
-import { DEFAULT_MODEL, DEFAULT_PAGE_SIZE, MAX_FEED_DEPTH, MAX_PAGE_SIZE, MODEL_NAMES } from './defaults.js';
+import { filterColumns, postColOf } from './base.js';
+import { DEFAULT_MODEL, DEFAULT_PAGE_SIZE, MAX_FEED_DEPTH, MAX_PAGE_SIZE } from './defaults.js';
 import type { LiveEvent, UserHistory } from './history.js';
 import { userHistory } from './history.js';
-import type { HybridModel } from './models/hybrid.js';
+import { type HybridParams, hybridContributions } from './models/hybrid.js';
 import type { Recommender } from './models/recommender.js';
+import type { ComponentName, ModelName } from './registry.js';
 import type { ModelSnapshot } from './snapshot.js';
 import { selectTopK } from './topk.js';
 
@@ -21,8 +22,8 @@ export interface FeedRequest {
   page?: number;
   /** 1..100 (default 10). */
   pageSize?: number;
-  /** Default `hybrid`. */
-  model?: ModelName;
+  /** Default `hybrid`; any selectable model the snapshot has built. */
+  model?: ModelName | (string & {});
   /** Add a `reason` to each item (which model and signal put it there). */
   explain?: boolean;
   /** Interactions received since the snapshot was built: excluded at once and shifting the scores. */
@@ -31,7 +32,7 @@ export interface FeedRequest {
   compose?: boolean;
 }
 
-export type FeedSource = ModelName | ComponentName | 'fresh';
+export type FeedSource = ModelName | ComponentName | 'fresh' | (string & {});
 
 export interface FeedItem {
   postId: number;
@@ -44,7 +45,7 @@ export interface FeedItem {
 export interface FeedResult {
   items: FeedItem[];
   /** The model whose scores ranked the feed (`popular` when the requested one had nothing to say). */
-  model: ModelName;
+  model: string;
   /** The user has no history (unknown or brand new): a popular-and-fresh feed. */
   cold: boolean;
   /** The requested model could not score this user and `popular` stood in. */
@@ -60,7 +61,7 @@ export interface FeedResult {
 /** Columns matching a category filter, or null for no filter; throws for an unknown value. */
 export function resolveCategory(snapshot: ModelSnapshot, category: string | undefined): Int32Array | null {
   if (category === undefined || category.trim() === '') return null;
-  const cols = snapshot.base.filterIndex.get(category.trim().toLowerCase());
+  const cols = filterColumns(snapshot.base, category);
   if (!cols) {
     throw new FeedError(
       'bad_request',
@@ -71,12 +72,12 @@ export function resolveCategory(snapshot: ModelSnapshot, category: string | unde
   return cols;
 }
 
-function resolveModel(snapshot: ModelSnapshot, model: ModelName | undefined): Recommender {
+function resolveModel(snapshot: ModelSnapshot, model: string | undefined): Recommender {
   const name = model ?? DEFAULT_MODEL;
-  if (!(MODEL_NAMES as readonly string[]).includes(name)) {
+  if (!snapshot.modelNames.includes(name)) {
     throw new FeedError(
       'bad_request',
-      `model must be one of ${MODEL_NAMES.join(', ')}, got '${String(name)}'`,
+      `model must be one of ${snapshot.modelNames.join(', ')}, got '${String(name)}'`,
     );
   }
   const rec = snapshot.models.get(name);
@@ -99,7 +100,7 @@ function checkInt(name: string, value: number, min: number, max: number): void {
 interface Scored {
   history: UserHistory;
   recommender: Recommender;
-  model: ModelName;
+  model: string;
   fallback: boolean;
   candidates: Int32Array | null;
   total: number;
@@ -109,7 +110,7 @@ interface Scored {
 function score(
   snapshot: ModelSnapshot,
   userId: number | undefined,
-  model: ModelName | undefined,
+  model: string | undefined,
   category: string | undefined,
   liveEvents: readonly LiveEvent[] | undefined,
   fallback: boolean,
@@ -119,7 +120,7 @@ function score(
   const history = userHistory(snapshot.base, userId, liveEvents);
   const { scores, seen } = snapshot.scratch;
   let used = recommender;
-  let usedName = recommender.name as ModelName;
+  let usedName = recommender.name;
   let fellBack = false;
   if (!recommender.scoreUser(history, scores)) {
     if (!fallback) return null;
@@ -224,7 +225,7 @@ function compose(snapshot: ModelSnapshot, s: Scored, need: number, categoryFilte
   }
   const fresh =
     freshCandidates && freshCandidates.length > 0
-      ? new RankedStream(snapshot.popular.scores, scratch.seen, freshCandidates, depth)
+      ? new RankedStream(snapshot.popularScores, scratch.seen, freshCandidates, depth)
       : null;
   const marked: number[] = [];
   let drawn = 0;
@@ -369,7 +370,7 @@ export function recommendFeed(snapshot: ModelSnapshot, request: FeedRequest = {}
     pageSlots.forEach((slot, i) => {
       const item: FeedItem = {
         postId: snapshot.base.postIds[slot.col]!,
-        score: slot.source === 'fresh' ? snapshot.popular.scores[slot.col]! : scores[slot.col]!,
+        score: slot.source === 'fresh' ? snapshot.popularScores[slot.col]! : scores[slot.col]!,
         source: slot.source === 'fresh' ? 'fresh' : s.model,
       };
       if (reasons) item.reason = reasons[i]!;
@@ -384,7 +385,7 @@ export function recommendFeed(snapshot: ModelSnapshot, request: FeedRequest = {}
 export interface RankRequest {
   userId?: number;
   /** Default `hybrid`. */
-  model?: ModelName;
+  model?: ModelName | (string & {});
   /** How many posts to rank (the top k of the full catalogue minus the user's posts). */
   k: number;
   category?: string;
@@ -436,11 +437,12 @@ export function explainHybrid(
   postIds: readonly number[],
   liveEvents?: readonly LiveEvent[],
 ): Record<string, number[]> {
-  const hybrid = snapshot.models.get('hybrid') as HybridModel | undefined;
-  if (!hybrid) throw new FeedError('bad_request', "model 'hybrid' is not built in this snapshot");
+  const env = snapshot.envs.get('hybrid');
+  if (!env) throw new FeedError('bad_request', "model 'hybrid' is not built in this snapshot");
   const history = userHistory(snapshot.base, userId, liveEvents);
-  const cols = postIds.map((id) => snapshot.base.postColOf.get(id) ?? -1).filter((c) => c >= 0);
+  const cols = postIds.map((id) => postColOf(snapshot.base, id)).filter((c) => c >= 0);
   const out: Record<string, number[]> = {};
-  for (const [name, v] of hybrid.contributions(history, cols)) out[name] = Array.from(v);
+  const hybridEnv = env as typeof env & { params: HybridParams };
+  for (const [name, v] of hybridContributions(hybridEnv, history, cols)) out[name] = Array.from(v);
   return out;
 }

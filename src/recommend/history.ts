@@ -1,7 +1,7 @@
 // A user's interaction history as models see it: the snapshot's row plus live events received since the
 // build, one entry per post, oldest → newest. Scoring works from this list, never from a precomputed row.
 import type { SnapshotBase } from './base.js';
-import { decay, interactionWeight, prototypeWeight } from './base.js';
+import { decay, interactionWeight, postColOf, prototypeWeight, userRowOf } from './base.js';
 import type { InteractionKindName } from './types.js';
 import { InteractionKind } from './types.js';
 
@@ -42,7 +42,7 @@ export function userHistory(
   userId: number | undefined,
   live: readonly LiveEvent[] = [],
 ): UserHistory {
-  const row = userId === undefined ? -1 : (base.userRowOf.get(userId) ?? -1);
+  const row = userId === undefined ? -1 : userRowOf(base, userId);
   const ui = base.userItems;
   const start = row >= 0 ? ui.indptr[row]! : 0;
   const end = row >= 0 ? ui.indptr[row + 1]! : 0;
@@ -50,7 +50,12 @@ export function userHistory(
   const snapW = ui.values.subarray(start, end);
   const snapP = ui.proto.subarray(start, end);
   const snapT = ui.lastAt.subarray(start, end);
-  const knownLive = live.filter((e) => base.postColOf.has(e.postId));
+  const liveCols: number[] = [];
+  const knownLive = live.filter((e) => {
+    const col = postColOf(base, e.postId);
+    if (col >= 0) liveCols.push(col);
+    return col >= 0;
+  });
   if (knownLive.length === 0) {
     const time = end > start ? snapT[snapT.length - 1]! : base.now;
     return {
@@ -80,8 +85,8 @@ export function userHistory(
   }
   let newest = Math.max(base.now, end > start ? snapT[snapT.length - 1]! : Number.NEGATIVE_INFINITY);
   let seq = entries.length;
-  for (const event of knownLive) {
-    const col = base.postColOf.get(event.postId)!;
+  for (const [i, event] of knownLive.entries()) {
+    const col = liveCols[i]!;
     const code = InteractionKind[event.kind];
     const at = event.at ?? newest;
     newest = Math.max(newest, at);

@@ -1,102 +1,58 @@
-// Builds the immutable model snapshot once per sync (never per request): the shared base plus every
-// selected model fitted, with build timings; `withHybridWeights` re-blends without refitting.
-
+// A model snapshot in two forms. `SnapshotData` is plain data: the shared base, each fitted entry's
+// state, the resolved options and build stats — what the artifact stores and threads share. A
+// `ModelSnapshot` is that data opened for scoring: each state bound to its registry entry with this
+// thread's scratch buffers. Build once per sync (`fitSnapshot`), open anywhere (`openSnapshot`).
 import { FeedError } from '../shared/errors.js';
-import type { BaseStats, BuildContext, SnapshotBase } from './base.js';
+import type { BaseStats, SnapshotBase } from './base.js';
 import { buildBase } from './base.js';
-import type {
-  ComponentName,
-  ComposeParams,
-  ContentParams,
-  EaseParams,
-  HybridParams,
-  HybridWeights,
-  IalsParams,
-  InteractionWeights,
-  ItemKnnParams,
-  ModelName,
-  PopularParams,
-  SeedHybridParams,
-  SequenceParams,
-  TrendParams,
-} from './defaults.js';
+import type { ComposeParams, InteractionWeights } from './defaults.js';
 import {
   DEFAULT_COMPOSE,
-  DEFAULT_CONTENT,
-  DEFAULT_EASE,
   DEFAULT_HALF_LIFE_DAYS,
-  DEFAULT_HYBRID,
-  DEFAULT_IALS,
   DEFAULT_INTERACTION_WEIGHTS,
-  DEFAULT_ITEMKNN,
   DEFAULT_MODELS,
-  DEFAULT_POPULAR,
-  DEFAULT_SEED_HYBRID,
-  DEFAULT_SEQUENCE,
-  DEFAULT_TREND,
-  MODEL_NAMES,
 } from './defaults.js';
-import { fitContent } from './models/content.js';
-import { fitEase } from './models/ease.js';
-import type { HybridModel } from './models/hybrid.js';
-import { makeHybrid } from './models/hybrid.js';
-import { fitIals } from './models/ials.js';
-import { fitItemKnn } from './models/itemknn.js';
-import type { PopularModel } from './models/popular.js';
-import { fitPopular } from './models/popular.js';
+import { type AnyModelDefinition, bindModel, type ModelEnv, Scratch } from './model.js';
+import type { HybridParams } from './models/hybrid.js';
 import type { Recommender } from './models/recommender.js';
-import { fitSeedHybrid } from './models/seed-hybrid.js';
-import { fitSequence } from './models/sequence.js';
-import { fitTrend } from './models/trend.js';
+import {
+  blendOrder,
+  entryOf,
+  hybridDefaults,
+  MODEL_REGISTRY,
+  type ModelParamsByKey,
+  type ModelRegistry,
+  modelNames,
+} from './registry.js';
 import type { TrainingData } from './types.js';
 
-/** Hybrid options: any subset of weights may be given; the rest keep their defaults. */
-export interface HybridOptions {
-  weights?: Partial<HybridWeights>;
-  coldWeights?: Partial<HybridWeights>;
-  coldHistoryMax?: number;
-  normalisation?: HybridParams['normalisation'];
-  recency?: HybridParams['recency'];
-}
+/** One level of optional fields (nested plain objects such as `fieldWeights` or `weights` too). */
+type PartialDeep<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
 
-/** What to fit and how; every field defaults to `defaults.ts`. */
-export interface BuildOptions {
+/** Hybrid options: any subset of weights may be given; the rest keep their defaults. */
+export type HybridOptions = PartialDeep<HybridParams>;
+
+/** What to fit and how; every field defaults to the registry entries and `defaults.ts`. */
+export type BuildOptions = {
   /** Models to fit (`popular` always is: it is the fallback). `hybrid` pulls in the components it blends. */
-  models?: readonly ModelName[];
+  models?: readonly string[];
   /** Interaction weights of the user × post matrix. */
   weights?: Partial<InteractionWeights>;
   /** Half-life (days) of interaction weights, back from `now`. */
   halfLifeDays?: number;
   /** Reference time, epoch seconds (default: `data.now`, else the latest interaction). */
   now?: number;
-  popular?: Partial<PopularParams>;
-  seedHybrid?: Partial<SeedHybridParams>;
-  itemknn?: Partial<ItemKnnParams>;
-  ease?: Partial<EaseParams>;
-  ials?: Partial<IalsParams>;
-  content?: Partial<ContentParams>;
-  sequence?: Partial<SequenceParams>;
-  trend?: Partial<TrendParams>;
-  hybrid?: HybridOptions;
   compose?: Partial<ComposeParams>;
-}
+} & { [K in keyof ModelParamsByKey]?: PartialDeep<ModelParamsByKey[K]> } & Record<string, unknown>;
 
-/** `BuildOptions` with every default filled in. */
-export interface ResolvedBuildOptions {
-  models: readonly ModelName[];
+/** `BuildOptions` with every default filled in (entries of an extended registry under their keys too). */
+export type ResolvedBuildOptions = {
+  models: readonly string[];
   weights: InteractionWeights;
   halfLifeDays: number;
-  popular: PopularParams;
-  seedHybrid: SeedHybridParams;
-  itemknn: ItemKnnParams;
-  ease: EaseParams;
-  ials: IalsParams;
-  content: ContentParams;
-  sequence: SequenceParams;
-  trend: TrendParams;
-  hybrid: HybridParams;
   compose: ComposeParams;
-}
+} & ModelParamsByKey &
+  Record<string, unknown>;
 
 export interface SnapshotStats extends BaseStats {
   /** Milliseconds per fitted part, plus `base` and `total`. */
@@ -105,39 +61,111 @@ export interface SnapshotStats extends BaseStats {
   notes: string[];
 }
 
-/** Per-snapshot buffers reused by every request (requests are synchronous, so one set suffices). */
+/** A fitted snapshot as plain data: what is stored, shared between threads and opened for scoring. */
+export interface SnapshotData {
+  readonly base: SnapshotBase;
+  /** Fitted state per registry entry name (every fitted model and blend component). */
+  readonly states: Readonly<Record<string, unknown>>;
+  readonly options: ResolvedBuildOptions;
+  readonly stats: SnapshotStats;
+  /** Posts fresh enough for the feed's reserved slots (columns ascending). */
+  readonly freshCols: Int32Array;
+}
+
+/** Per-snapshot buffers of the feed (requests are synchronous, so one set per thread suffices). */
 export interface FeedScratch {
   scores: Float32Array;
   seen: Uint8Array;
   used: Uint8Array;
 }
 
-/** An immutable, fully built model: share it between requests; build a new one after each sync. */
+/** A snapshot opened for scoring in this thread: share it between requests; open a new one per build. */
 export interface ModelSnapshot {
+  readonly data: SnapshotData;
   readonly base: SnapshotBase;
-  /** Fitted models by name (always includes `popular`). */
-  readonly models: ReadonlyMap<ModelName, Recommender>;
-  /** Fitted blend components (models and hybrid-only signals). */
-  readonly components: ReadonlyMap<ComponentName, Recommender>;
-  readonly popular: PopularModel;
+  /** Selectable models fitted, by name (always includes `popular`). */
+  readonly models: ReadonlyMap<string, Recommender>;
+  /** Fitted blend components (models and hybrid-only signals), in blend order. */
+  readonly components: ReadonlyMap<string, Recommender>;
+  /** Each fitted entry's scoring environment (parameters, scratch, components). */
+  readonly envs: ReadonlyMap<string, ModelEnv<object>>;
+  readonly popular: Recommender;
+  /** `popular`'s scores per column (the fresh slots' order). */
+  readonly popularScores: Float32Array;
   readonly options: ResolvedBuildOptions;
   readonly stats: SnapshotStats;
-  /** Posts fresh enough for the feed's reserved slots (columns ascending). */
   readonly freshCols: Int32Array;
+  /** Every model name the registry offers (built or not), for error messages. */
+  readonly modelNames: readonly string[];
   /** @internal */
   readonly scratch: FeedScratch;
 }
 
-const COMPONENT_MODELS = ['popular', 'itemknn', 'ease', 'ials', 'content'] as const;
+export interface RegistryOption {
+  /** Model registry (default: the built-in `MODEL_REGISTRY`). */
+  registry?: ModelRegistry;
+}
 
-/** Fills in defaults and checks option values, naming what is accepted. */
-export function resolveBuildOptions(options: BuildOptions = {}): ResolvedBuildOptions {
-  const models = [...new Set(options.models ?? DEFAULT_MODELS)];
-  for (const m of models) {
-    if (!(MODEL_NAMES as readonly string[]).includes(m)) {
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+
+/** defaults ← given, one level deep for nested plain objects. */
+function merge<P extends object>(defaults: P, given: unknown, what: string): P {
+  if (given === undefined) return structuredClone(defaults);
+  if (!isPlainObject(given)) throw new FeedError('config_invalid', `${what} must be an object of options`);
+  const out: Record<string, unknown> = structuredClone(defaults) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(out[k]) && isPlainObject(v) ? { ...out[k], ...v } : v;
+  }
+  return out as P;
+}
+
+function checkWeights(what: string, weights: Record<string, number>, known: readonly string[]): void {
+  for (const [k, v] of Object.entries(weights)) {
+    if (!known.includes(k)) {
       throw new FeedError(
         'config_invalid',
-        `models: unknown model '${m}'; accepted: ${MODEL_NAMES.join(', ')}`,
+        `${what}: unknown component '${k}'; accepted: ${known.join(', ')}`,
+      );
+    }
+    if (!(v >= 0) || !Number.isFinite(v)) {
+      throw new FeedError('config_invalid', `${what}.${k} must be a finite number ≥ 0, got ${v}`);
+    }
+  }
+}
+
+/** The hybrid's parameters: `base` ← `options` (weights and recency per component). */
+export function resolveHybrid(
+  base: HybridParams,
+  options: HybridOptions | undefined,
+  components: readonly string[],
+): HybridParams {
+  const o = options ?? {};
+  const params: HybridParams = {
+    weights: { ...base.weights, ...(o.weights as Record<string, number> | undefined) },
+    coldWeights: { ...base.coldWeights, ...(o.coldWeights as Record<string, number> | undefined) },
+    coldHistoryMax: o.coldHistoryMax ?? base.coldHistoryMax,
+    normalisation: o.normalisation ?? base.normalisation,
+    recency: { ...base.recency, ...(o.recency as HybridParams['recency'] | undefined) },
+  };
+  checkWeights('hybrid.weights', params.weights, components);
+  checkWeights('hybrid.coldWeights', params.coldWeights, components);
+  return params;
+}
+
+/** Fills in defaults and checks option values, naming what is accepted. */
+export function resolveBuildOptions(
+  options: BuildOptions = {},
+  { registry = MODEL_REGISTRY }: RegistryOption = {},
+): ResolvedBuildOptions {
+  const selectable = modelNames(registry);
+  const models = [...new Set(options.models ?? DEFAULT_MODELS)];
+  for (const m of models) {
+    if (!selectable.includes(m)) {
+      throw new FeedError(
+        'config_invalid',
+        `models: unknown model '${m}'; accepted: ${selectable.join(', ')}`,
       );
     }
   }
@@ -155,119 +183,136 @@ export function resolveBuildOptions(options: BuildOptions = {}): ResolvedBuildOp
       throw new FeedError('config_invalid', `weights.${k} must be a finite number ≥ 0, got ${v}`);
     }
   }
-  return {
+  const resolved: Record<string, unknown> = {
     models,
     weights,
     halfLifeDays,
-    popular: { ...DEFAULT_POPULAR, ...options.popular },
-    seedHybrid: { ...DEFAULT_SEED_HYBRID, ...options.seedHybrid },
-    itemknn: { ...DEFAULT_ITEMKNN, ...options.itemknn },
-    ease: { ...DEFAULT_EASE, ...options.ease },
-    ials: { ...DEFAULT_IALS, ...options.ials },
-    content: {
-      ...DEFAULT_CONTENT,
-      ...options.content,
-      fieldWeights: { ...DEFAULT_CONTENT.fieldWeights, ...options.content?.fieldWeights },
-    },
-    sequence: { ...DEFAULT_SEQUENCE, ...options.sequence },
-    trend: { ...DEFAULT_TREND, ...options.trend },
-    hybrid: resolveHybrid(DEFAULT_HYBRID, options.hybrid),
     compose: { ...DEFAULT_COMPOSE, ...options.compose },
   };
+  if (options.now !== undefined) resolved.now = options.now;
+  const components = blendOrder(registry).map((d) => d.name);
+  for (const def of registry) {
+    const given = options[def.optionsKey];
+    const params =
+      def.name === 'hybrid'
+        ? resolveHybrid(hybridDefaults(registry), given as HybridOptions | undefined, components)
+        : merge(def.defaults, given, def.optionsKey);
+    def.validate?.(params);
+    resolved[def.optionsKey] = params;
+  }
+  return resolved as ResolvedBuildOptions;
 }
 
-function resolveHybrid(base: HybridParams, options: HybridOptions = {}): HybridParams {
-  const params: HybridParams = {
-    weights: { ...base.weights, ...options.weights },
-    coldWeights: { ...base.coldWeights, ...options.coldWeights },
-    coldHistoryMax: options.coldHistoryMax ?? base.coldHistoryMax,
-    normalisation: options.normalisation ?? base.normalisation,
-    recency: { ...base.recency, ...options.recency },
-  };
-  for (const [set, w] of [
-    ['weights', params.weights],
-    ['coldWeights', params.coldWeights],
-  ] as const) {
-    for (const [k, v] of Object.entries(w)) {
-      if (!(v >= 0) || !Number.isFinite(v)) {
-        throw new FeedError('config_invalid', `hybrid.${set}.${k} must be a finite number ≥ 0, got ${v}`);
-      }
+const paramsOf = (opts: ResolvedBuildOptions, def: AnyModelDefinition) => opts[def.optionsKey] as object;
+
+/** The entries a build fits for `opts`: popular, the selected models, and the components the hybrid blends. */
+function entriesToFit(opts: ResolvedBuildOptions, registry: ModelRegistry): AnyModelDefinition[] {
+  const wanted = new Set(opts.models);
+  if (wanted.has('hybrid')) {
+    const hybrid = opts.hybrid as HybridParams;
+    for (const def of blendOrder(registry)) {
+      if ((hybrid.weights[def.name] ?? 0) > 0 || (hybrid.coldWeights[def.name] ?? 0) > 0)
+        wanted.add(def.name);
     }
   }
-  return params;
-}
-
-function needed(params: HybridParams, name: ComponentName): boolean {
-  return params.weights[name] > 0 || params.coldWeights[name] > 0;
+  return registry.filter((d) => wanted.has(d.name));
 }
 
 /**
- * Builds a snapshot from training data: index maps, weighted matrices, and each selected model.
+ * Fits a snapshot from training data: index arrays, weighted matrices, and each selected model's state.
  *
- * @example
- * const snapshot = buildSnapshot(data);                       // default models, default hybrid
- * const small = buildSnapshot(data, { models: ['popular', 'ease'], ease: { lambda: 200 } });
+ * @example const data = fitSnapshot(training, { models: ['popular', 'ease'], ease: { lambda: 200 } });
  */
-export function buildSnapshot(data: TrainingData, options: BuildOptions = {}): ModelSnapshot {
-  const opts = resolveBuildOptions(options);
+export function fitSnapshot(
+  data: TrainingData,
+  options: BuildOptions = {},
+  { registry = MODEL_REGISTRY }: RegistryOption = {},
+): SnapshotData {
+  const opts = resolveBuildOptions(options, { registry });
   const t0 = performance.now();
   const { ctx, stats } = buildBase(data, opts.weights, opts.halfLifeDays, options.now);
   const buildMs: Record<string, number> = { base: performance.now() - t0 };
   const notes: string[] = [];
-  const timed = <T>(name: string, build: () => T): T => {
+  const states: Record<string, unknown> = {};
+  for (const def of entriesToFit(opts, registry)) {
     const start = performance.now();
-    const result = build();
-    buildMs[name] = performance.now() - start;
-    return result;
-  };
-
-  const wantHybrid = opts.models.includes('hybrid');
-  const components = new Map<ComponentName, Recommender>();
-  const popular = timed('popular', () => fitPopular(ctx, opts.popular));
-  components.set('popular', popular);
-  for (const name of COMPONENT_MODELS) {
-    if (name === 'popular') continue;
-    if (!opts.models.includes(name) && !(wantHybrid && needed(opts.hybrid, name))) continue;
-    components.set(
-      name,
-      timed(name, () => fitComponent(ctx, name, opts, notes)),
-    );
+    const state = def.fit(ctx, paramsOf(opts, def));
+    buildMs[def.name] = performance.now() - start;
+    states[def.name] = state;
+    const note = def.note?.(state, ctx.base);
+    if (note) notes.push(note);
   }
-  if (wantHybrid) {
-    components.set(
-      'sequence',
-      timed('sequence', () => fitSequence(ctx, opts.sequence)),
-    );
-    components.set(
-      'trend',
-      timed('trend', () => fitTrend(ctx, opts.trend)),
-    );
-  }
-  const models = new Map<ModelName, Recommender>();
-  for (const name of opts.models) {
-    if (name === 'hybrid') continue;
-    if (name === 'seed-hybrid')
-      models.set(
-        name,
-        timed(name, () => fitSeedHybrid(ctx, opts.seedHybrid)),
-      );
-    else models.set(name, components.get(name)!);
-  }
-  if (wantHybrid) models.set('hybrid', blend(components, opts.hybrid, ctx.base.nPosts));
   buildMs.total = performance.now() - t0;
-
   const base = ctx.base;
   const freshFrom = base.now - opts.compose.freshMaxAgeDays * 86_400;
   const fresh: number[] = [];
   for (let c = 0; c < base.nPosts; c++) if (base.postCreatedAt[c]! >= freshFrom) fresh.push(c);
-  return Object.freeze({
+  return {
     base,
-    models,
-    components,
-    popular,
+    states,
     options: opts,
     stats: { ...stats, buildMs, notes },
     freshCols: Int32Array.from(fresh),
+  };
+}
+
+/**
+ * Opens snapshot data for scoring in this thread: binds every state to its entry with fresh scratch
+ * buffers. Cheap (no refit, no copy of the arrays), so every serving thread opens the shared data.
+ *
+ * @example const snapshot = openSnapshot(decodeSnapshot(bytes).data);
+ */
+export function openSnapshot(
+  data: SnapshotData,
+  { registry = MODEL_REGISTRY }: RegistryOption = {},
+): ModelSnapshot {
+  const { base, options, states } = data;
+  const scratch = new Scratch();
+  const components = new Map<string, Recommender>();
+  const envs = new Map<string, ModelEnv<object>>();
+  const bound = new Map<string, Recommender>();
+  for (const name of Object.keys(states)) {
+    const def = entryOf(registry, name);
+    const env: ModelEnv<object> = { base, params: paramsOf(options, def), scratch, components };
+    envs.set(name, env);
+    bound.set(name, bindModel(def, states[name], env));
+  }
+  for (const def of blendOrder(registry)) {
+    const rec = bound.get(def.name);
+    if (rec) components.set(def.name, rec);
+  }
+  if (options.models.includes('hybrid')) {
+    const hybrid = options.hybrid as HybridParams;
+    for (const [name, w] of [...Object.entries(hybrid.weights), ...Object.entries(hybrid.coldWeights)]) {
+      if (w > 0 && !components.has(name)) {
+        throw new FeedError(
+          'config_invalid',
+          `hybrid weight for '${name}' is ${w} but that component is not built in this snapshot; ` +
+            `built: ${[...components.keys()].join(', ')}`,
+        );
+      }
+    }
+  }
+  const models = new Map<string, Recommender>();
+  for (const name of options.models) {
+    if (name !== 'hybrid') models.set(name, bound.get(name)!);
+  }
+  if (options.models.includes('hybrid')) models.set('hybrid', bound.get('hybrid')!);
+  const popular = bound.get('popular');
+  if (!popular?.staticScores)
+    throw new FeedError('config_invalid', "the registry's 'popular' entry is missing");
+  return Object.freeze({
+    data,
+    base,
+    models,
+    components,
+    envs,
+    popular,
+    popularScores: popular.staticScores,
+    options,
+    stats: data.stats,
+    freshCols: data.freshCols,
+    modelNames: modelNames(registry),
     scratch: {
       scores: new Float32Array(base.nPosts),
       seen: new Uint8Array(base.nPosts),
@@ -276,63 +321,36 @@ export function buildSnapshot(data: TrainingData, options: BuildOptions = {}): M
   });
 }
 
-function fitComponent(
-  ctx: BuildContext,
-  name: Exclude<(typeof COMPONENT_MODELS)[number], 'popular'>,
-  opts: ResolvedBuildOptions,
-  notes: string[],
-): Recommender {
-  switch (name) {
-    case 'itemknn':
-      return fitItemKnn(ctx, opts.itemknn);
-    case 'ease': {
-      const model = fitEase(ctx, opts.ease);
-      if (model.items.length < ctx.base.nPosts) {
-        notes.push(
-          `ease restricted to the ${model.items.length} most interacted of ${ctx.base.nPosts} posts (ease.maxItems)`,
-        );
-      }
-      return model;
-    }
-    case 'ials':
-      return fitIals(ctx, opts.ials);
-    case 'content':
-      return fitContent(ctx, opts.content);
-  }
-}
-
-function blend(
-  components: ReadonlyMap<ComponentName, Recommender>,
-  params: HybridParams,
-  nPosts: number,
-): HybridModel {
-  for (const [name, w] of [...Object.entries(params.weights), ...Object.entries(params.coldWeights)]) {
-    if (w > 0 && !components.has(name as ComponentName)) {
-      throw new FeedError(
-        'config_invalid',
-        `hybrid weight for '${name}' is ${w} but that component is not built in this snapshot; ` +
-          `built: ${[...components.keys()].join(', ')}`,
-      );
-    }
-  }
-  // Blend in a fixed order so that floating-point sums do not depend on build order.
-  const ordered = new Map(
-    [...components].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
-  ) as ReadonlyMap<ComponentName, Recommender>;
-  return makeHybrid(ordered, params, nPosts);
+/**
+ * Fits and opens a snapshot in this thread.
+ *
+ * @example
+ * const snapshot = buildSnapshot(data);                       // default models, default hybrid
+ * const small = buildSnapshot(data, { models: ['popular', 'ease'], ease: { lambda: 200 } });
+ */
+export function buildSnapshot(
+  data: TrainingData,
+  options: BuildOptions = {},
+  registry: RegistryOption = {},
+): ModelSnapshot {
+  return openSnapshot(fitSnapshot(data, options, registry), registry);
 }
 
 /**
- * A snapshot sharing every fitted model of `snapshot` but with a re-weighted hybrid: the way to tune
+ * A snapshot sharing every fitted state of `snapshot` but with a re-weighted hybrid: the way to tune
  * blend weights without refitting. Components with a positive weight must have been built.
  *
  * @example withHybridWeights(snapshot, { weights: { ease: 1, trend: 0.5 } })
  */
-export function withHybridWeights(snapshot: ModelSnapshot, hybrid: HybridOptions): ModelSnapshot {
-  const params = resolveHybrid(snapshot.options.hybrid, hybrid);
-  const models = new Map(snapshot.models);
-  models.set('hybrid', blend(snapshot.components, params, snapshot.base.nPosts));
-  const opts = { ...snapshot.options, hybrid: params };
-  if (!opts.models.includes('hybrid')) opts.models = [...opts.models, 'hybrid'];
-  return Object.freeze({ ...snapshot, models, options: opts });
+export function withHybridWeights(
+  snapshot: ModelSnapshot,
+  hybrid: HybridOptions,
+  { registry = MODEL_REGISTRY }: RegistryOption = {},
+): ModelSnapshot {
+  const components = blendOrder(registry).map((d) => d.name);
+  const params = resolveHybrid(snapshot.options.hybrid as HybridParams, hybrid, components);
+  const options = { ...snapshot.options, hybrid: params } as ResolvedBuildOptions;
+  if (!options.models.includes('hybrid')) options.models = [...options.models, 'hybrid'];
+  const states = { ...snapshot.data.states, hybrid: null };
+  return openSnapshot({ ...snapshot.data, states, options }, { registry });
 }

@@ -1,6 +1,12 @@
 // Feeds of users without history, computed once per snapshot: a feed depends only on the user's history
 // (and the snapshot), so every cold user asking the same page gets the same popular-and-fresh list.
-import { type FeedRequest, type FeedResult, type ModelSnapshot, recommendFeed } from '../recommend/index.js';
+import {
+  type FeedRequest,
+  type FeedResult,
+  type ModelSnapshot,
+  recommendFeed,
+  userRowOf,
+} from '../recommend/index.js';
 
 export interface ColdFeedsOptions {
   /** Distinct cold requests (category, page, size, model, explain) kept before the cache starts over. */
@@ -42,8 +48,8 @@ export class ColdFeeds {
   private coldKey(request: FeedRequest): string | null {
     if (request.liveEvents !== undefined && request.liveEvents.length > 0) return null;
     const base = this.snapshot.base;
-    const row = request.userId === undefined ? undefined : base.userRowOf.get(request.userId);
-    if (row !== undefined && base.userItems.indptr[row + 1] !== base.userItems.indptr[row]) return null;
+    const row = request.userId === undefined ? -1 : userRowOf(base, request.userId);
+    if (row >= 0 && base.userItems.indptr[row + 1] !== base.userItems.indptr[row]) return null;
     const { category = '', page = 1, pageSize = 0, model = '', explain = false, compose = true } = request;
     return JSON.stringify([category.trim().toLowerCase(), page, pageSize, model, explain, compose]);
   }

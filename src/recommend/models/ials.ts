@@ -1,16 +1,27 @@
 // `ials` (Hu, Koren & Volinsky 2008): implicit-feedback matrix factorisation by alternating least squares,
 // each row solved approximately by a few conjugate-gradient steps warm-started from its previous value
 // (Takács, Pilászy & Tikk 2011), so a sweep costs O(rows·k² + nnz·k) rather than O(rows·k³).
-import type { BuildContext } from '../base.js';
 import type { Csr } from '../csr.js';
-import type { IalsParams } from '../defaults.js';
+import { defineModel } from '../model.js';
 import { mulberry32 } from '../random.js';
-import type { Recommender } from './recommender.js';
 
-export interface IalsModel extends Recommender {
-  readonly factors: number;
+/** Solved with a few conjugate-gradient steps per row. */
+export interface IalsParams {
+  factors: number;
+  iterations: number;
+  regularization: number;
+  /** Confidence c = 1 + alpha · weight. */
+  alpha: number;
+  cgSteps: number;
+  seed: number;
+}
+
+export interface IalsState {
+  /** Row-major users × factors and posts × factors. */
   readonly userFactors: Float32Array;
   readonly itemFactors: Float32Array;
+  /** Itemᵀ·item + λI (factors × factors), for folding a history in at request time. */
+  readonly itemGram: Float64Array;
 }
 
 /** Gram matrix FᵀF + λI (k × k) of row-major factors F (rows × k). */
@@ -180,67 +191,76 @@ function sweep(
   }
 }
 
-/** Fits iALS with confidence 1 + alpha · weight; deterministic for a given seed. */
-export function fitIals(ctx: BuildContext, params: IalsParams): IalsModel {
-  const { base } = ctx;
-  const k = params.factors;
-  const ui = base.userItems;
-  const iu = base.itemUsers;
-  const confUser = new Float32Array(ui.values.length);
-  for (let q = 0; q < confUser.length; q++) confUser[q] = 1 + params.alpha * ui.values[q]!;
-  const confItem = new Float32Array(iu.values.length);
-  for (let q = 0; q < confItem.length; q++) confItem[q] = 1 + params.alpha * iu.values[q]!;
-  const rand = mulberry32(params.seed);
-  const scale = 1 / Math.sqrt(k);
-  const userFactors = new Float32Array(base.nUsers * k);
-  const itemFactors = new Float32Array(base.nPosts * k);
-  for (let q = 0; q < itemFactors.length; q++) itemFactors[q] = (rand() - 0.5) * scale;
-  const solver = new Solver(k);
-  for (let it = 0; it < params.iterations; it++) {
-    sweep(userFactors, itemFactors, base.nPosts, ui, confUser, params, solver);
-    sweep(itemFactors, userFactors, base.nUsers, iu, confItem, params, solver);
-  }
-
-  const itemGram = gram(itemFactors, base.nPosts, k, params.regularization);
-  const foldSolver = new Solver(k);
-  let foldConf = new Float32Array(64);
-  const xf = new Float32Array(k);
-  return {
-    name: 'ials',
-    factors: k,
-    userFactors,
-    itemFactors,
-    scoreUser(history, out) {
-      if (history.length === 0) return false;
-      // Fold the history in: a few CG steps from the trained vector (or zero for an unknown user).
-      if (foldConf.length < history.length) foldConf = new Float32Array(history.length * 2);
-      for (let h = 0; h < history.length; h++) foldConf[h] = 1 + params.alpha * history.weights[h]!;
-      const x = foldSolver.x;
-      if (history.userRow >= 0) for (let a = 0; a < k; a++) x[a] = userFactors[history.userRow * k + a]!;
-      else x.fill(0);
-      foldSolver.solve(itemGram, itemFactors, history.cols, foldConf, 0, history.length, params.cgSteps * 2);
-      for (let a = 0; a < k; a++) xf[a] = x[a]!;
-      const k4 = k - (k % 4);
-      for (let c = 0; c < base.nPosts; c++) {
-        const o = c * k;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        let a = 0;
-        for (; a < k4; a += 4) {
-          s0 += itemFactors[o + a]! * xf[a]!;
-          s1 += itemFactors[o + a + 1]! * xf[a + 1]!;
-          s2 += itemFactors[o + a + 2]! * xf[a + 2]!;
-          s3 += itemFactors[o + a + 3]! * xf[a + 3]!;
-        }
-        for (; a < k; a++) s0 += itemFactors[o + a]! * xf[a]!;
-        out[c] = s0 + s1 + s2 + s3;
+/** iALS with confidence 1 + alpha · weight; deterministic for a given seed; opt-in (build cost). */
+export const ialsModel = defineModel({
+  name: 'ials',
+  optionsKey: 'ials',
+  selectable: true,
+  blend: { weight: 0, coldWeight: 0 },
+  defaults: {
+    factors: 64,
+    iterations: 4,
+    regularization: 5,
+    alpha: 2,
+    cgSteps: 2,
+    seed: 42,
+  } satisfies IalsParams as IalsParams,
+  fit(ctx, params: IalsParams): IalsState {
+    const { base } = ctx;
+    const k = params.factors;
+    const ui = base.userItems;
+    const iu = base.itemUsers;
+    const confUser = new Float32Array(ui.values.length);
+    for (let q = 0; q < confUser.length; q++) confUser[q] = 1 + params.alpha * ui.values[q]!;
+    const confItem = new Float32Array(iu.values.length);
+    for (let q = 0; q < confItem.length; q++) confItem[q] = 1 + params.alpha * iu.values[q]!;
+    const rand = mulberry32(params.seed);
+    const scale = 1 / Math.sqrt(k);
+    const userFactors = new Float32Array(base.nUsers * k);
+    const itemFactors = new Float32Array(base.nPosts * k);
+    for (let q = 0; q < itemFactors.length; q++) itemFactors[q] = (rand() - 0.5) * scale;
+    const solver = new Solver(k);
+    for (let it = 0; it < params.iterations; it++) {
+      sweep(userFactors, itemFactors, base.nPosts, ui, confUser, params, solver);
+      sweep(itemFactors, userFactors, base.nUsers, iu, confItem, params, solver);
+    }
+    return { userFactors, itemFactors, itemGram: gram(itemFactors, base.nPosts, k, params.regularization) };
+  },
+  score(state, env, history, out) {
+    if (history.length === 0) return false;
+    const { params, scratch, base } = env;
+    const k = params.factors;
+    const { userFactors, itemFactors, itemGram } = state;
+    // Fold the history in: a few CG steps from the trained vector (or zero for an unknown user).
+    const foldSolver = scratch.memo('ials.solver', () => new Solver(k));
+    const foldConf = scratch.floats('ials.conf', history.length);
+    for (let h = 0; h < history.length; h++) foldConf[h] = 1 + params.alpha * history.weights[h]!;
+    const x = foldSolver.x;
+    if (history.userRow >= 0) for (let a = 0; a < k; a++) x[a] = userFactors[history.userRow * k + a]!;
+    else x.fill(0);
+    foldSolver.solve(itemGram, itemFactors, history.cols, foldConf, 0, history.length, params.cgSteps * 2);
+    const xf = scratch.floats('ials.x', k);
+    for (let a = 0; a < k; a++) xf[a] = x[a]!;
+    const k4 = k - (k % 4);
+    for (let c = 0; c < base.nPosts; c++) {
+      const o = c * k;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let a = 0;
+      for (; a < k4; a += 4) {
+        s0 += itemFactors[o + a]! * xf[a]!;
+        s1 += itemFactors[o + a + 1]! * xf[a + 1]!;
+        s2 += itemFactors[o + a + 2]! * xf[a + 2]!;
+        s3 += itemFactors[o + a + 3]! * xf[a + 3]!;
       }
-      return true;
-    },
-    explain(_history, col) {
-      return `ials: latent-factor match (post ${base.postIds[col]})`;
-    },
-  };
-}
+      for (; a < k; a++) s0 += itemFactors[o + a]! * xf[a]!;
+      out[c] = s0 + s1 + s2 + s3;
+    }
+    return true;
+  },
+  explain(_state, env, _history, col) {
+    return `ials: latent-factor match (post ${env.base.postIds[col]})`;
+  },
+});

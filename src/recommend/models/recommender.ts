@@ -1,5 +1,5 @@
 // The one interface every model and hybrid signal implements, so the feed can score with any of them.
-import type { ComponentName, HistoryRecency, ModelName } from '../defaults.js';
+import type { HistoryRecency } from '../defaults.js';
 import type { UserHistory } from '../history.js';
 
 /** Per-call scoring options (the hybrid uses them to score its components its own way). */
@@ -15,7 +15,8 @@ export interface SparseScores {
 }
 
 export interface Recommender {
-  readonly name: ModelName | ComponentName;
+  /** The registry name of the model or blend component. */
+  readonly name: string;
   /**
    * Writes a score for every post column into `out` (length = number of posts; higher is better).
    * Returns false when the model has nothing to say for this history (e.g. no interactions), in which
