@@ -4,6 +4,15 @@
 //
 //   npx tsx bench/feed.ts [--users=N] [--posts=N] [--interactions=N] [--duration=S] [--warmup=S]
 //                         [--connections=N] [--workers=N] [--with-history] [--fresh] [--cpu-prof]
+//                         [--as-users]
+//
+// --as-users (`npm run bench:feed:users`) measures the service the way users load it (issue 7): 32
+// keep-alive connections of users with history, started the moment /ready is true (no warm-up); then a
+// second phase with an admin sync of changed data (some likes removed from the database, which the sync
+// from a simulator of the same data writes back) and the rebuild and swap it causes, under the same
+// load; serve's peak RSS; and a restart on the unchanged data timed to its first feed. Targets on the
+// 2-core machine at 100k/20k/2M: ≥ 4,000 req/s, p99 ≤ 20 ms after ready; ≥ 60 % of that and p99 ≤ 50 ms
+// during the sync and rebuild; RSS ≤ 700 MB with two workers; restart to first feed ≤ 5 s.
 //
 // Users are drawn uniformly from all user ids; about a third of the simulated users have no interaction
 // (cold start, served from a per-snapshot cache). --with-history draws only users with interactions.
@@ -22,6 +31,7 @@ import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/types.js';
 import { runSync } from '../src/sync/sync.js';
 import { SOURCE_NAMES, type SourceName, type SourceRecords } from '../src/upstream/sources.js';
+import { startChild } from './support/child.js';
 
 const args = new Map(
   process.argv.slice(2).map((a) => {
@@ -100,7 +110,7 @@ async function prepareDatabase(): Promise<void> {
 }
 
 /** Starts `serve` in a child process on a free port; resolves with its base URL. */
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const profile = args.has('cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${benchDir}`] : [];
   const child = spawn(
     process.execPath,
@@ -117,7 +127,7 @@ async function startServer(): Promise<{ child: ChildProcess; url: string }> {
       '--workers',
       String(workers),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', ...env } },
   );
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolveUrl, reject) => {
@@ -169,13 +179,14 @@ function load(
   seconds: number,
   seed: number,
   pool: Int32Array | null,
+  conns = connections,
 ): Promise<autocannon.Result> {
   const rand = mulberry32(seed);
   const pick = () =>
     pool === null ? 1 + Math.floor(rand() * users) : pool[Math.floor(rand() * pool.length)]!;
   return autocannon({
     url,
-    connections,
+    connections: conns,
     duration: seconds,
     requests: [
       {
@@ -189,7 +200,133 @@ function load(
   });
 }
 
+/** Resident set size (and its peak) of a process in MB, from /proc (Linux); null elsewhere. */
+function rssMb(pid: number): { rss: number; peak: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
+    return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** The serving generation /ready reports, or null while not ready. */
+async function readyGeneration(url: string): Promise<number | null> {
+  const res = await fetch(`${url}/ready`).catch(() => null);
+  if (res?.status !== 200) return null;
+  return ((await res.json()) as { model: { generation: number } }).model.generation;
+}
+
+const fmtPhase = (name: string, r: autocannon.Result) =>
+  `${name}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ` +
+  `${r.requests.total} requests (${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)`;
+
+/** The issue-7 measurement: load as users bring it, through a sync and a rebuild, and a restart. */
+async function asUsers(): Promise<void> {
+  const conns = args.has('connections') ? connections : 32;
+  const pool = await usersWithHistory();
+  const admin = 'bench-admin-token';
+  const simulator = await startChild<{ url: string }>('bench/support/simulator-process.ts', [
+    String(users),
+    String(posts),
+    String(interactions),
+    '42',
+  ]);
+  const env = { ADMIN_TOKEN: admin, API_BASE_URL: simulator.first.url, FLIC_TOKEN: 'bench-token' };
+  let server = await startServer(env);
+  let peak = 0;
+  const sampler = setInterval(() => {
+    const m = rssMb(server.child.pid!);
+    if (m) peak = Math.max(peak, m.rss);
+  }, 250);
+  try {
+    const t0 = Date.now();
+    while ((await readyGeneration(server.url)) === null) await new Promise((r) => setTimeout(r, 50));
+    const readyAfter = (Date.now() - t0) / 1000;
+    const ready = (await (await fetch(`${server.url}/ready`)).json()) as {
+      model: { origin: string; bytes: number };
+    };
+    console.log(
+      `ready ${readyAfter.toFixed(1)} s after start (snapshot ${ready.model.origin}, ${(ready.model.bytes / 1048576).toFixed(0)} MiB)`,
+    );
+    // Phase 1: straight after ready, no warm-up.
+    const afterReady = await load(server.url, duration, 2, pool, conns);
+    console.log(fmtPhase(`after ready (${conns} connections, ${duration} s)`, afterReady));
+    // Phase 2: an admin sync of changed data, its rebuild and the swap, under the same load.
+    const store = await openStore(dbPath);
+    let removed: number;
+    try {
+      const result = await store.db.deleteFrom('PostLike').where('id', '<=', 20_000).executeTakeFirst();
+      removed = Number(result.numDeletedRows);
+    } finally {
+      await store.close();
+    }
+    const generation = (await readyGeneration(server.url))!;
+    const phaseStart = Date.now();
+    const started = await fetch(`${server.url}/admin/sync`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    if (started.status !== 202)
+      throw new Error(`admin sync refused: ${started.status} ${await started.text()}`);
+    const windows: autocannon.Result[] = [];
+    let swapped = false;
+    for (let i = 0; i < 60 && !swapped; i++) {
+      windows.push(await load(server.url, 5, 10 + i, pool, conns));
+      const g = await readyGeneration(server.url);
+      swapped = g !== null && g > generation;
+    }
+    const phaseSeconds = (Date.now() - phaseStart) / 1000;
+    const total = windows.reduce((n, w) => n + w.requests.total, 0);
+    const p99 = Math.max(...windows.map((w) => w.latency.p99));
+    const failed = windows.reduce((n, w) => n + w.non2xx + w.errors + w.timeouts, 0);
+    const duringRps = total / windows.reduce((n, w) => n + w.duration, 0);
+    console.log(
+      `during sync + rebuild (${removed} likes to write back, ${phaseSeconds.toFixed(0)} s until the swap${swapped ? '' : ' — NO SWAP SEEN'}): ` +
+        `${Math.round(duringRps)} req/s (${((100 * duringRps) / afterReady.requests.average).toFixed(0)} % of after-ready), ` +
+        `worst 5-s p99 ${p99} ms, ${failed} failed`,
+    );
+    clearInterval(sampler);
+    console.log(
+      `serve RSS: peak ${peak.toFixed(0)} MB sampled (VmHWM ${rssMb(server.child.pid!)?.peak.toFixed(0)} MB)`,
+    );
+    // Restart on the now unchanged data: time to the first feed answered.
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    const t1 = Date.now();
+    server = await startServer(env);
+    const probe = pool[0]!;
+    for (;;) {
+      const res = await fetch(`${server.url}/feed?user_id=${probe}`).catch(() => null);
+      if (res?.status === 200) break;
+      await res?.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const restart = (Date.now() - t1) / 1000;
+    const origin = ((await (await fetch(`${server.url}/ready`)).json()) as { model: { origin: string } })
+      .model.origin;
+    console.log(`restart to first feed: ${restart.toFixed(1)} s (snapshot ${origin})`);
+    const ok = (b: boolean) => (b ? 'ok' : 'MISSED');
+    console.log(
+      `targets: after ready ${ok(afterReady.requests.average >= 4000 && afterReady.latency.p99 <= 20)} (≥ 4000 req/s, p99 ≤ 20 ms); ` +
+        `during sync ${ok(duringRps >= 0.6 * afterReady.requests.average && p99 <= 50)} (≥ 60 %, p99 ≤ 50 ms); ` +
+        `RSS ${ok(peak <= 700)} (≤ 700 MB); restart ${ok(restart <= 5)} (≤ 5 s)`,
+    );
+    if (failed > 0 || afterReady.non2xx > 0) process.exitCode = 1;
+  } finally {
+    clearInterval(sampler);
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    await simulator.stop();
+  }
+}
+
 await prepareDatabase();
+if (args.has('as-users')) {
+  await asUsers();
+  process.exit();
+}
 const pool = args.has('with-history') ? await usersWithHistory() : null;
 const started = Date.now();
 const server = await startServer();

@@ -150,9 +150,7 @@ describe('model swap', () => {
     const holder = new ModelHolder({ source: { kind: 'database', url: db.path }, workers: 2 });
     try {
       await holder.rebuild();
-      // The second worker builds from the first one's data once the first serves.
-      for (let i = 0; i < 200 && holder.workerCount.serving < 2; i++)
-        await new Promise((r) => setTimeout(r, 50));
+      // Every worker has the snapshot open before it is swapped in.
       expect(holder.workerCount).toEqual({ serving: 2, configured: 2 });
       const feeds = await Promise.all(
         Array.from({ length: 12 }, () => holder.feed({ userId: 17, pageSize: 20, page: 2 })),
@@ -182,7 +180,7 @@ describe('model swap', () => {
     }
   });
 
-  it('reports a build that fails inside the worker as model_unavailable', async () => {
+  it('reports a build that fails inside the build process as model_unavailable', async () => {
     const holder = new ModelHolder({
       source: { kind: 'database', url: db.path },
       build: { models: ['no-such-model' as never] },
@@ -200,19 +198,19 @@ describe('model swap', () => {
     }
   });
 
-  it('rebuilds by itself when the only serving worker dies', async () => {
+  it('replaces a serving worker that dies, reopening the shared snapshot without a rebuild', async () => {
     const holder = new ModelHolder({ source: { kind: 'database', url: db.path } });
     try {
-      await holder.rebuild();
-      // Reach into the generation in force and end its thread as a crash would.
-      const active = (
-        holder as unknown as { active: { workers: { worker: { terminate(): Promise<number> } }[] } }
-      ).active;
-      await active.workers[0]!.worker.terminate();
+      await holder.start();
+      // Reach into the pool and end the thread as a crash would.
+      const workers = (holder as unknown as { workers: { worker: { terminate(): Promise<number> } }[] })
+        .workers;
+      await workers[0]!.worker.terminate();
       await expect(holder.feed({ userId: 1 })).rejects.toThrow('no model worker is running');
-      for (let i = 0; i < 400 && holder.info?.generation !== 2; i++)
+      for (let i = 0; i < 400 && holder.workerCount.serving < 1; i++)
         await new Promise((r) => setTimeout(r, 25));
-      expect(holder.info?.generation).toBe(2);
+      expect(holder.workerCount).toEqual({ serving: 1, configured: 1 });
+      expect(holder.info?.generation).toBe(1);
       expect((await holder.feed({ userId: 1, pageSize: 3 })).items).toHaveLength(3);
     } finally {
       await holder.close();

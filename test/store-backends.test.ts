@@ -65,7 +65,7 @@ describe.each(backends)('store on $dialect', ({ dialect, skipReason }) => {
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
         store.db,
       );
-      expect(rows.map((r) => r.name)).toEqual(['0001_initial', '0002_feed_events']);
+      expect(rows.map((r) => r.name)).toEqual(['0001_initial', '0002_feed_events', '0003_model_snapshots']);
       expect(await again.countUsers()).toBe(1);
     });
 

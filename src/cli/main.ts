@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `empowerverse` command line: sync, stats, simulate, eval, serve, demo.
+// The `empowerverse` command line: sync, stats, build, simulate, eval, serve, demo.
 import { Command } from '@commander-js/extra-typings';
 import { registerEvalCommand } from '../eval/cli.js';
 import { registerServeCommand } from '../server/cli.js';
@@ -8,6 +8,7 @@ import { redact } from '../shared/redact.js';
 import { registerSimulateCommand } from '../simulator/cli.js';
 import { openStore } from '../store/open.js';
 import { loadTrainingDataFromStore } from '../store/training-data.js';
+import { registerBuildCommand } from './build-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerStatsCommand } from './stats-command.js';
 import { registerSyncCommand } from './sync-command.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerSyncCommand(program);
   registerStatsCommand(program);
+  registerBuildCommand(program);
   registerSimulateCommand(program);
   registerServeCommand(program);
   registerDemoCommand(program);

@@ -36,6 +36,7 @@ export {
 } from './registry.js';
 export type {
   BuildOptions,
+  FitOptions,
   HybridOptions,
   ModelSnapshot,
   RegistryOption,

@@ -106,6 +106,11 @@ export interface RegistryOption {
   registry?: ModelRegistry;
 }
 
+export interface FitOptions extends RegistryOption {
+  /** Called as each step starts (`base`, then each entry fitted): for progress displays. */
+  onStep?: (step: string, index: number, steps: number) => void;
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
 
@@ -226,15 +231,18 @@ function entriesToFit(opts: ResolvedBuildOptions, registry: ModelRegistry): AnyM
 export function fitSnapshot(
   data: TrainingData,
   options: BuildOptions = {},
-  { registry = MODEL_REGISTRY }: RegistryOption = {},
+  { registry = MODEL_REGISTRY, onStep }: FitOptions = {},
 ): SnapshotData {
   const opts = resolveBuildOptions(options, { registry });
+  const entries = entriesToFit(opts, registry);
+  onStep?.('base', 0, entries.length + 1);
   const t0 = performance.now();
   const { ctx, stats } = buildBase(data, opts.weights, opts.halfLifeDays, options.now);
   const buildMs: Record<string, number> = { base: performance.now() - t0 };
   const notes: string[] = [];
   const states: Record<string, unknown> = {};
-  for (const def of entriesToFit(opts, registry)) {
+  for (const [i, def] of entries.entries()) {
+    onStep?.(def.name, i + 1, entries.length + 1);
     const start = performance.now();
     const state = def.fit(ctx, paramsOf(opts, def));
     buildMs[def.name] = performance.now() - start;

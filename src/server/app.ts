@@ -6,13 +6,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import { DEFAULT_MODEL, MODEL_NAMES, type ModelName } from '../recommend/index.js';
-import { FeedError } from '../shared/errors.js';
+import { describeError, FeedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import type { ServerContext } from './context.js';
 import { frameworkErrorHandler, installErrorHandling, validatorCompiler } from './errors.js';
-import { LiveEvents } from './live-events.js';
+import { catchUpLiveEvents, LiveEvents } from './live-events.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelHolder, ModelInfo } from './model-holder.js';
 import { PostCache } from './post-cache.js';
@@ -34,6 +34,8 @@ export interface AppOptions {
   adminToken?: string;
   /** Upstream settings for admin and interval syncs; unset, `POST /admin/sync` answers 503. */
   upstream?: Omit<UpstreamClientOptions, 'signal'>;
+  /** The database `store` was opened from: syncs then run in a low-priority child process. */
+  database?: { url: string; schema?: string };
   /** Sync every this many minutes (needs `upstream`). */
   syncIntervalMinutes?: number;
   /** When set, /users/get_all and /posts/summary/get need this `Flic-Token`, as upstream does. */
@@ -61,6 +63,7 @@ export async function buildApp({
   defaultModel = DEFAULT_MODEL,
   adminToken,
   upstream,
+  database,
   syncIntervalMinutes,
   dataToken,
   logger,
@@ -100,6 +103,11 @@ export async function buildApp({
     posts = new PostCache(store);
     users.reset();
     liveEvents.prune(info.feedEventWatermark);
+    // Events stored after the snapshot's watermark but not in memory (a restart, another process that
+    // took them) join the overlay, so every stored event counts at once.
+    catchUpLiveEvents(store, liveEvents, info.feedEventWatermark).catch((error: unknown) =>
+      logger?.warn({ err: describeError(error) }, 'live-event catch-up failed'),
+    );
     metrics.modelSwapped(info);
     if (warmPostCache) {
       posts.warm().catch((error: unknown) => logger?.warn({ err: error }, 'post cache warm-up failed'));
@@ -112,16 +120,24 @@ export async function buildApp({
   const sync = new SyncRunner({
     store,
     ...(upstream ? { upstream } : {}),
+    ...(database ? { database } : {}),
     ...(logger ? { logger } : {}),
     onFinished: (report, run) => {
       metrics.syncFinished(report, run.status);
       users.reset();
-      // Rebuild when the data moved (or the overlay holds events a build would absorb).
+      // Rebuild only when the data moved: a sync that changed nothing leaves the snapshot current (it
+      // is re-stamped so a restart reuses it); live events wait in the overlay for the next build.
       const changed = report.sources.some((s) => s.changed > 0);
-      if (changed || liveEvents.size > 0 || model.info === null) {
+      if (changed || model.info === null) {
         model.rebuild().catch(() => {
           // The holder logged it and the old model stays in force.
         });
+      } else if (report.ok) {
+        model
+          .markCurrent()
+          .catch((error: unknown) =>
+            logger?.warn({ err: describeError(error) }, 'could not re-stamp the snapshot in force'),
+          );
       }
     },
   });

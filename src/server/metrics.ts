@@ -58,7 +58,7 @@ export class ServerMetrics {
     const holder = this;
     new Gauge({
       name: 'model_load_seconds',
-      help: 'Seconds the snapshot in force took to read its training data from the store',
+      help: 'Seconds the snapshot in force took to load: its artifact read and verified (or, built in memory, its training data read)',
       registers,
       collect() {
         if (holder.model) this.set(holder.model.loadSeconds);
@@ -78,6 +78,35 @@ export class ServerMetrics {
       registers,
       collect() {
         if (holder.model) this.set(holder.model.generation);
+      },
+    });
+    new Gauge({
+      name: 'model_snapshot_bytes',
+      help: 'Size of the snapshot artifact in force (one copy shared by every worker)',
+      registers,
+      collect() {
+        if (holder.model) this.set(holder.model.byteSize);
+      },
+    });
+    new Gauge({
+      name: 'model_snapshot_info',
+      help: 'The snapshot in force (value 1): its stored id, origin and the FeedEvent id it covers',
+      labelNames: ['snapshot_id', 'origin', 'feed_event_watermark', 'built_at'],
+      registers,
+      collect() {
+        this.reset();
+        const m = holder.model;
+        if (m) {
+          this.set(
+            {
+              snapshot_id: String(m.snapshotId ?? 'memory'),
+              origin: m.origin,
+              feed_event_watermark: String(m.feedEventWatermark),
+              built_at: m.builtAt,
+            },
+            1,
+          );
+        }
       },
     });
     this.snapshotSize = new Gauge({

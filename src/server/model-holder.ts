@@ -1,37 +1,52 @@
-// Model lifecycle: builds a snapshot in worker threads at start and again on demand (after each sync),
-// swaps it in atomically once built, and routes feed requests to the workers of the snapshot in force.
-//
-// Why workers serve, not only build: a ModelSnapshot does not survive structured clone (its models are
-// closures over typed arrays, and their fitted state is not reachable from outside the recommend module),
-// so a snapshot cannot be built in one thread and moved to another. Each worker therefore builds and keeps
-// its own snapshot and answers feed requests over messages. The event loop never builds or scores, and a
-// generation of workers only takes requests once its snapshot is complete: requests keep going to the old
-// generation during a rebuild, which is retired (after its in-flight requests) at the swap.
+// Model lifecycle in the serving process. A snapshot is built once — in a child process at the lowest
+// CPU priority, which stores the artifact in the database — then loaded by a loader thread into one
+// SharedArrayBuffer that every serving worker thread opens without copying. On start the newest stored
+// snapshot built from the current data is reused; only when none matches is one built. A swap installs
+// the new generation in every worker first, then flips one number: requests name the generation they
+// are scored with, so none fails or mixes snapshots; the old one is dropped after.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort, type TransferListItem, Worker } from 'node:worker_threads';
-import type { BuildOptions, FeedRequest, FeedResult, TrainingData } from '../recommend/index.js';
+import { Worker } from 'node:worker_threads';
+import {
+  type BuildOptions,
+  decodeSnapshot,
+  encodeSnapshot,
+  type FeedRequest,
+  type FeedResult,
+  fitSnapshot,
+} from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
+import { forkModule, siblingModuleUrl } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
 import { maxFeedEventId } from '../store/feed-events.js';
+import { openStore } from '../store/open.js';
+import {
+  getSnapshotArtifactMeta,
+  listSnapshotArtifacts,
+  updateSnapshotArtifactHeader,
+} from '../store/snapshots.js';
 import { loadTrainingDataFromStore } from '../store/training-data.js';
 import type { Store } from '../store/types.js';
 import type {
-  FromWorker,
+  BuildRequest,
+  FromBuildChild,
+  FromLoader,
+  FromServingWorker,
+  LoaderInit,
   ModelInfo,
-  ModelWorkerInit,
-  ToWorker,
-  TrainingDataMessage,
+  SnapshotMeta,
+  ToServingWorker,
 } from './model-protocol.js';
+import { currentDataKey, syncWatermark } from './snapshot-build.js';
 
 export type { ModelInfo } from './model-protocol.js';
 
 /**
- * Where builds read their training data. `database`: each build's first worker opens the store itself (no
- * work on the event loop). `store`: the server's own store is read on the main thread and the data handed
- * over (for stores a worker cannot open, such as SQLite `:memory:`).
+ * Where snapshots come from. `database`: built by a child process into the database and loaded from it
+ * (stored snapshots are reused across restarts). `store`: the server's own store is read and the
+ * snapshot built on this thread, not stored (for stores no other thread can open, such as `:memory:`).
  */
 export type ModelSource =
   | { kind: 'database'; url: string; schema?: string }
@@ -41,146 +56,13 @@ export interface ModelHolderOptions {
   source: ModelSource;
   /** Snapshot build options (models, weights, …). */
   build?: BuildOptions;
-  /** Worker threads per snapshot: each holds a copy and scores requests in parallel. */
+  /** Serving worker threads; all share one copy of the snapshot. */
   workers?: number;
   logger?: Logger;
-  /** How long a replaced generation may take to finish its in-flight requests before it is stopped. */
-  retireTimeoutMs?: number;
-}
-
-/** One worker thread with one snapshot (once ready), and its outstanding requests. */
-class ModelWorker {
-  readonly ready: Promise<ModelInfo>;
-  private readonly pending = new Map<
-    number,
-    { resolve: (r: FeedResult) => void; reject: (e: Error) => void }
-  >();
-  private nextId = 1;
-  private exited = false;
-  private stopping = false;
-  private idle: (() => void) | null = null;
-  /** Called when the thread ends without having been asked to (a crash, running out of memory). */
-  onUnexpectedExit: ((code: number) => void) | null = null;
-
-  constructor(
-    readonly worker: Worker,
-    private readonly logger: Logger | undefined,
-  ) {
-    let settle: { resolve: (info: ModelInfo) => void; reject: (e: Error) => void };
-    this.ready = new Promise<ModelInfo>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    // A failed build is reported through `ready`; nobody may be listening yet.
-    this.ready.catch(() => {});
-    worker.on('message', (message: FromWorker) => {
-      switch (message.type) {
-        case 'ready':
-          settle.resolve(message.info);
-          return;
-        case 'failed':
-          settle.reject(new FeedError('model_unavailable', `model build failed: ${message.message}`));
-          void this.terminate();
-          return;
-        case 'feed': {
-          const entry = this.pending.get(message.id);
-          if (!entry) return;
-          this.pending.delete(message.id);
-          if (message.ok) entry.resolve(message.result);
-          else entry.reject(new FeedError(message.code, message.message));
-          if (this.pending.size === 0) this.idle?.();
-          return;
-        }
-      }
-    });
-    worker.on('error', (error) => {
-      this.logger?.error({ err: error }, 'model worker failed');
-      settle.reject(new FeedError('model_unavailable', `model worker failed: ${describeError(error)}`));
-    });
-    worker.on('exit', (code) => {
-      this.exited = true;
-      if (!this.stopping) this.onUnexpectedExit?.(code);
-      settle.reject(new FeedError('model_unavailable', 'model worker stopped before its model was built'));
-      const stopped = new FeedError('model_unavailable', 'the model worker stopped; try again');
-      for (const entry of this.pending.values()) entry.reject(stopped);
-      this.pending.clear();
-      this.idle?.();
-    });
-  }
-
-  get alive(): boolean {
-    return !this.exited;
-  }
-
-  get load(): number {
-    return this.pending.size;
-  }
-
-  feed(request: FeedRequest): Promise<FeedResult> {
-    if (this.exited) return Promise.reject(new FeedError('model_unavailable', 'the model worker stopped'));
-    const id = this.nextId++;
-    return new Promise<FeedResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'feed', id, request } satisfies ToWorker);
-    });
-  }
-
-  /** Stops the thread at once. */
-  async terminate(): Promise<void> {
-    this.stopping = true;
-    await this.worker.terminate();
-  }
-
-  /** Stops the thread once its in-flight requests are answered (or after `timeoutMs`). */
-  async retire(timeoutMs: number): Promise<void> {
-    this.stopping = true;
-    if (this.pending.size > 0 && !this.exited) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        timer.unref();
-        this.idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    await this.worker.terminate();
-  }
-}
-
-/** The workers holding one snapshot: the first joins when built, siblings join as they finish theirs. */
-class Generation {
-  readonly workers: ModelWorker[] = [];
-  retired = false;
-
-  constructor(
-    readonly info: ModelInfo,
-    first: ModelWorker,
-    private readonly siblings: readonly ModelWorker[],
-    retireTimeoutMs: number,
-  ) {
-    this.workers.push(first);
-    for (const sibling of siblings) {
-      sibling.ready.then(
-        () => {
-          if (this.retired) void sibling.retire(retireTimeoutMs);
-          else this.workers.push(sibling);
-        },
-        () => {},
-      );
-    }
-  }
-
-  /** The least busy live worker, or undefined when every one has stopped. */
-  pick(): ModelWorker | undefined {
-    let best: ModelWorker | undefined;
-    for (const w of this.workers) if (w.alive && (best === undefined || w.load < best.load)) best = w;
-    return best;
-  }
-
-  async retire(timeoutMs: number): Promise<void> {
-    this.retired = true;
-    await Promise.all([...new Set([...this.workers, ...this.siblings])].map((w) => w.retire(timeoutMs)));
-  }
+  /** Stored snapshots kept in the database (older ones are pruned). */
+  keepSnapshots?: number;
+  /** Niceness of the build process (19: only idle CPU). */
+  buildNice?: number;
 }
 
 let tsxApi: string | undefined;
@@ -199,56 +81,159 @@ function tsxApiUrl(): string {
   return tsxApi;
 }
 
-/** Starts the worker script next to this module (compiled `.js`, or `.ts` through tsx's loader). */
-function spawnWorker(init: ModelWorkerInit, transferList: TransferListItem[]): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './model-worker.ts' : './model-worker.js', import.meta.url);
-  const options = { workerData: init, transferList };
-  if (!fromSource) return new Worker(entry, options);
+/** Starts a worker thread on the module `baseName` next to this one (compiled, or through tsx). */
+function spawnThread(baseName: string, workerData?: unknown): Worker {
+  const entry = siblingModuleUrl(import.meta.url, baseName);
+  const options = workerData === undefined ? {} : { workerData };
+  if (entry.pathname.endsWith('.js')) return new Worker(entry, options);
   const code =
     `import { register } from ${JSON.stringify(tsxApiUrl())}; register();\n` +
     `await import(${JSON.stringify(entry.href)});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), options);
 }
 
-/** The ArrayBuffers behind the training data's typed arrays, to transfer instead of copy. */
-function buffersOf(data: TrainingData): ArrayBuffer[] {
-  const { interactions: ev } = data;
-  const arrays = [data.users, ev.userId, ev.postId, ev.kind, ev.at, ev.ratingPercent];
-  return [...new Set(arrays.map((a) => a.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+type Pending = { resolve: (r: FeedResult) => void; reject: (e: Error) => void };
+
+/** One serving thread: the generations it has open and its outstanding requests. */
+class ServingWorker {
+  readonly worker: Worker;
+  readonly installed = new Set<number>();
+  /** What the thread said of the last snapshot it opened: shared memory (no copy), and its size. */
+  lastInstall: { shared: boolean; byteLength: number } | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private readonly installs = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private exited = false;
+  stopping = false;
+  onUnexpectedExit: ((code: number) => void) | null = null;
+
+  constructor(logger: Logger | undefined) {
+    this.worker = spawnThread('model-worker');
+    this.worker.on('message', (message: FromServingWorker) => {
+      switch (message.type) {
+        case 'installed':
+          this.installed.add(message.generation);
+          this.lastInstall = { shared: message.shared, byteLength: message.byteLength };
+          this.installs.get(message.generation)?.resolve();
+          this.installs.delete(message.generation);
+          return;
+        case 'install-failed':
+          this.installs.get(message.generation)?.reject(new FeedError('model_unavailable', message.message));
+          this.installs.delete(message.generation);
+          return;
+        case 'feed': {
+          const entry = this.pending.get(message.id);
+          if (!entry) return;
+          this.pending.delete(message.id);
+          if (message.ok) entry.resolve(message.result);
+          else entry.reject(new FeedError(message.code, message.message));
+        }
+      }
+    });
+    this.worker.on('error', (error) => logger?.error({ err: error }, 'model worker failed'));
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      const stopped = new FeedError('model_unavailable', 'the model worker stopped; try again');
+      for (const entry of this.pending.values()) entry.reject(stopped);
+      for (const entry of this.installs.values()) entry.reject(stopped);
+      this.pending.clear();
+      this.installs.clear();
+      if (!this.stopping) this.onUnexpectedExit?.(code);
+    });
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  get load(): number {
+    return this.pending.size;
+  }
+
+  private send(message: ToServingWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  install(generation: number, bytes: Uint8Array): Promise<void> {
+    if (this.exited) return Promise.reject(new FeedError('model_unavailable', 'the model worker stopped'));
+    return new Promise((resolve, reject) => {
+      this.installs.set(generation, { resolve, reject });
+      // A SharedArrayBuffer crosses to the thread as shared memory: no copy.
+      this.send({ type: 'install', generation, bytes });
+    });
+  }
+
+  /** Drops a generation; requests already queued for it are answered first (messages keep their order). */
+  drop(generation: number): void {
+    this.installed.delete(generation);
+    if (!this.exited) this.send({ type: 'drop', generation });
+  }
+
+  feed(generation: number, request: FeedRequest): Promise<FeedResult> {
+    if (this.exited) return Promise.reject(new FeedError('model_unavailable', 'the model worker stopped'));
+    const id = this.nextId++;
+    return new Promise<FeedResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ type: 'feed', id, generation, request });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    await this.worker.terminate();
+  }
+}
+
+/** The snapshot in force: its shared bytes (to install into a replacement worker) and what it holds. */
+interface Active {
+  readonly generation: number;
+  readonly bytes: Uint8Array;
+  readonly info: ModelInfo;
+}
+
+/** A snapshot ready to install: verified bytes plus its metadata. */
+interface Loaded {
+  bytes: Uint8Array;
+  meta: SnapshotMeta;
+  checksum: string;
+  snapshotId: number | null;
+  origin: ModelInfo['origin'];
+  loadSeconds: number;
 }
 
 /**
- * Holds the model in force and rebuilds it in the background.
+ * Holds the model in force and replaces it in the background.
  * @example
- * const holder = new ModelHolder({ source: { kind: 'database', url: 'data.db' } });
- * await holder.rebuild();
+ * const holder = new ModelHolder({ source: { kind: 'database', url: 'data.db' }, workers: 2 });
+ * await holder.start();                 // reuses a stored snapshot of this data, or builds one
  * const feed = await holder.feed({ userId: 42, pageSize: 20 });
  */
 export class ModelHolder {
-  private active: Generation | null = null;
+  private active: Active | null = null;
   private building: Promise<ModelInfo> | null = null;
   private queued: Promise<ModelInfo> | null = null;
   private generations = 0;
   private closed = false;
-  private readonly starting = new Set<ModelWorker>();
+  private workers: ServingWorker[] = [];
+  private readonly children = new Set<{ kill(signal?: NodeJS.Signals): boolean }>();
   private readonly swapListeners: ((info: ModelInfo) => void)[] = [];
   private readonly failureListeners: ((error: Error) => void)[] = [];
-  private readonly workers: number;
-  private readonly retireTimeoutMs: number;
-  /** The last build's error, cleared by a successful build. */
+  private readonly configuredWorkers: number;
+  private metaStore: Promise<Store> | null = null;
+  /** The last build's or load's error, cleared by a successful swap. */
   lastError: string | null = null;
+  /** What the current or last build is doing (`load`, `base`, a model name, `encode`, `store`). */
+  buildStep: string | null = null;
 
   constructor(private readonly options: ModelHolderOptions) {
-    const { workers = 1, retireTimeoutMs = 30_000 } = options;
+    const { workers = 1 } = options;
     if (!Number.isSafeInteger(workers) || workers < 1 || workers > 64) {
       throw new FeedError('config_invalid', `workers must be an integer 1..64, got ${workers}`);
     }
-    this.workers = workers;
-    this.retireTimeoutMs = retireTimeoutMs;
+    this.configuredWorkers = workers;
   }
 
-  /** The snapshot in force, or null before the first build completes. */
+  /** The snapshot in force, or null before the first one is served. */
   get info(): ModelInfo | null {
     return this.active?.info ?? null;
   }
@@ -257,10 +242,19 @@ export class ModelHolder {
     return this.building !== null;
   }
 
-  /** Worker threads serving the snapshot in force, of the number configured (siblings join once built). */
+  /** Workers serving the snapshot in force, of the number configured: ready means all of them. */
   get workerCount(): { serving: number; configured: number } {
-    const serving = this.active?.workers.filter((w) => w.alive).length ?? 0;
-    return { serving, configured: this.workers };
+    const generation = this.active?.generation;
+    const serving =
+      generation === undefined
+        ? 0
+        : this.workers.filter((w) => w.alive && w.installed.has(generation)).length;
+    return { serving, configured: this.configuredWorkers };
+  }
+
+  /** What each serving worker reports of the snapshot it opened (shared memory or a copy, bytes). */
+  get workerMemory(): { shared: boolean; byteLength: number }[] {
+    return this.workers.flatMap((w) => (w.alive && w.lastInstall ? [w.lastInstall] : []));
   }
 
   /** Called (synchronously, at the swap) with each newly installed snapshot's info. */
@@ -268,140 +262,361 @@ export class ModelHolder {
     this.swapListeners.push(listener);
   }
 
-  /** Called with the error of each failed build (the old snapshot stays in force). */
+  /** Called with the error of each failed build or load (the old snapshot stays in force). */
   onFailure(listener: (error: Error) => void): void {
     this.failureListeners.push(listener);
   }
 
   /**
-   * Builds a new snapshot in the background and swaps it in when complete. A call while a build runs
-   * queues one more build (calls meanwhile share it), so a sync that lands mid-build is never missed.
+   * Serves the newest stored snapshot built from the current data and options, or builds one when none
+   * matches (or a matching one is refused as corrupt). Logs which and why.
+   */
+  start(): Promise<ModelInfo> {
+    return this.exclusive(async () => {
+      const { source, logger } = this.options;
+      if (source.kind === 'database') {
+        const store = await this.store();
+        const key = await currentDataKey(store, this.options.build);
+        const stored = await listSnapshotArtifacts(store, { limit: 20 });
+        const match = stored.find((s) => (s.header as Partial<SnapshotMeta>).dataKey === key);
+        if (match) {
+          try {
+            const loaded = await this.load(match.id, 'stored');
+            logger?.info(
+              { snapshot: match.id, builtAt: loaded.meta.builtAt },
+              'reusing the stored snapshot of this data',
+            );
+            return await this.install(loaded);
+          } catch (error) {
+            logger?.warn(
+              { snapshot: match.id, err: describeError(error) },
+              'stored snapshot refused; building a new one',
+            );
+          }
+        } else {
+          logger?.info(
+            { stored: stored.length },
+            stored.length === 0
+              ? 'no stored snapshot; building one'
+              : 'no stored snapshot matches the current data and options; building one',
+          );
+        }
+      }
+      return this.install(await this.buildNew());
+    });
+  }
+
+  /**
+   * Builds a new snapshot from the current data and swaps it in when complete. A call while a build
+   * runs queues one more (calls meanwhile share it), so a sync that lands mid-build is never missed.
    */
   rebuild(): Promise<ModelInfo> {
+    return this.exclusive(async () => this.install(await this.buildNew()));
+  }
+
+  /**
+   * Records that the snapshot in force still covers the stored data (a sync that changed nothing), so
+   * a restart reuses it instead of rebuilding. Does nothing while a build runs or after a failed one
+   * (the snapshot may then be behind the data).
+   */
+  async markCurrent(): Promise<void> {
+    const active = this.active;
+    if (
+      active === null ||
+      active.info.snapshotId === null ||
+      this.building !== null ||
+      this.lastError !== null
+    )
+      return;
+    const store = await this.store();
+    const meta = await getSnapshotArtifactMeta(store, active.info.snapshotId);
+    if (meta === null) return;
+    const dataKey = await currentDataKey(store, this.options.build);
+    const syncWatermarkNow = await syncWatermark(store);
+    await updateSnapshotArtifactHeader(store, meta.id, {
+      ...meta.header,
+      dataKey,
+      syncWatermark: syncWatermarkNow,
+    });
+  }
+
+  /**
+   * A feed from the snapshot in force. Throws `FeedError('model_unavailable')` before the first snapshot
+   * and `bad_request` for a request the engine refuses (unknown category, model not built, …).
+   */
+  feed(request: FeedRequest): Promise<FeedResult> {
+    const active = this.active;
+    if (active === null) {
+      return Promise.reject(
+        new FeedError('model_unavailable', 'the model is still being built; try again shortly (see /ready)'),
+      );
+    }
+    let best: ServingWorker | undefined;
+    for (const w of this.workers) {
+      if (w.alive && w.installed.has(active.generation) && (best === undefined || w.load < best.load))
+        best = w;
+    }
+    if (best === undefined) {
+      return Promise.reject(
+        new FeedError('model_unavailable', 'no model worker is running; try again shortly'),
+      );
+    }
+    return best.feed(active.generation, request);
+  }
+
+  /** Stops builds, the loader and every worker; pending requests fail with `model_unavailable`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const child of this.children) child.kill('SIGKILL');
+    this.active = null;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
+    const store = this.metaStore;
+    this.metaStore = null;
+    if (store) await (await store.catch(() => null))?.close();
+  }
+
+  /** Runs `job` after the one in progress; calls made while one waits share that one. */
+  private exclusive(job: () => Promise<ModelInfo>): Promise<ModelInfo> {
     if (this.closed) return Promise.reject(new FeedError('model_unavailable', 'the model holder is closed'));
     if (this.building === null) {
-      this.building = this.build().finally(() => {
-        this.building = null;
-      });
+      this.building = job()
+        .catch((error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(describeError(error));
+          this.lastError = failure.message;
+          this.options.logger?.error(
+            { err: failure.message },
+            'model build failed; the previous model stays',
+          );
+          for (const listener of this.failureListeners) listener(failure);
+          throw failure;
+        })
+        .finally(() => {
+          this.building = null;
+        });
       return this.building;
     }
     this.queued ??= this.building
       .catch(() => undefined)
       .then(() => {
         this.queued = null;
-        return this.rebuild();
+        return this.exclusive(job);
       });
     return this.queued;
   }
 
-  /**
-   * A feed from the snapshot in force. Throws `FeedError('model_unavailable')` before the first build and
-   * `bad_request` for a request the engine refuses (unknown category, model not built, …).
-   */
-  feed(request: FeedRequest): Promise<FeedResult> {
-    const worker = this.active?.pick();
-    if (worker === undefined) {
-      const why = this.active === null ? 'the model is still being built' : 'no model worker is running';
-      return Promise.reject(new FeedError('model_unavailable', `${why}; try again shortly (see /ready)`));
-    }
-    return worker.feed(request);
+  /** The store this holder reads metadata from (its own connection for a database source). */
+  private store(): Promise<Store> {
+    const { source } = this.options;
+    if (source.kind === 'store') return Promise.resolve(source.store);
+    this.metaStore ??= openStore(source.url, {
+      migrate: false,
+      ...(source.schema ? { schema: source.schema } : {}),
+    });
+    return this.metaStore;
   }
 
-  /** Stops every worker; pending requests fail with `model_unavailable`. */
-  async close(): Promise<void> {
-    this.closed = true;
-    const active = this.active;
-    this.active = null;
-    await Promise.all([active?.retire(0), ...[...this.starting].map((w) => w.terminate())]);
+  private async buildNew(): Promise<Loaded> {
+    const { source } = this.options;
+    this.options.logger?.info({ source: source.kind }, 'model build started');
+    if (source.kind === 'store') return this.buildInProcess(source.store);
+    const built = await this.buildInChild(source);
+    return this.load(built.id, 'built');
   }
 
-  private start(init: ModelWorkerInit, transfer: TransferListItem[]): ModelWorker {
-    const worker = new ModelWorker(spawnWorker(init, transfer), this.options.logger);
-    worker.onUnexpectedExit = (code) => this.workerDied(worker, code);
-    this.starting.add(worker);
-    worker.ready.then(
-      () => this.starting.delete(worker),
-      () => this.starting.delete(worker),
-    );
+  /** Builds in the low-priority child process, which stores the artifact; resolves with its id. */
+  private buildInChild(source: { url: string; schema?: string }): Promise<{ id: number; byteSize: number }> {
+    const { build = {}, keepSnapshots = 3, buildNice = 19 } = this.options;
+    return new Promise((resolve, reject) => {
+      const child = forkModule(siblingModuleUrl(import.meta.url, 'build-child'), { nice: buildNice });
+      this.children.add(child);
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.buildStep = null;
+        fn();
+      };
+      child.on('message', (message: FromBuildChild) => {
+        if (message.type === 'step') this.buildStep = message.step;
+        else if (message.type === 'built')
+          settle(() => resolve({ id: message.id, byteSize: message.byteSize }));
+        else
+          settle(() => reject(new FeedError('model_unavailable', `model build failed: ${message.message}`)));
+      });
+      child.on('error', (error) =>
+        settle(() =>
+          reject(new FeedError('model_unavailable', `model build failed: ${describeError(error)}`)),
+        ),
+      );
+      child.on('exit', (code, signal) => {
+        this.children.delete(child);
+        settle(() =>
+          reject(
+            new FeedError(
+              'model_unavailable',
+              this.closed
+                ? 'the model holder was closed during a build'
+                : `model build failed: the build process exited unexpectedly (${signal ?? `code ${code}`})`,
+            ),
+          ),
+        );
+      });
+      const request: BuildRequest = {
+        type: 'build',
+        database: source.url,
+        ...(source.schema ? { schema: source.schema } : {}),
+        build,
+        keep: keepSnapshots,
+      };
+      child.send(request);
+    });
+  }
+
+  /** Builds on this thread from a store only this thread can read; the artifact is not stored. */
+  private async buildInProcess(store: Store): Promise<Loaded> {
+    const started = performance.now();
+    const watermark = await syncWatermark(store);
+    const feedEventWatermark = await maxFeedEventId(store);
+    const data = await loadTrainingDataFromStore(store, { feedEventsUpToId: feedEventWatermark });
+    const loadSeconds = (performance.now() - started) / 1000;
+    const fitStarted = performance.now();
+    const fitted = fitSnapshot(data, this.options.build ?? {});
+    const { stats } = fitted;
+    const meta: SnapshotMeta = {
+      dataKey: await currentDataKey(store, this.options.build),
+      syncWatermark: watermark,
+      feedEventWatermark,
+      builtAt: new Date().toISOString(),
+      loadSeconds,
+      buildSeconds: (performance.now() - fitStarted) / 1000,
+      users: stats.users,
+      posts: stats.posts,
+      interactions: stats.interactions,
+      pairs: stats.pairs,
+      models: [...fitted.options.models],
+      notes: stats.notes,
+    };
+    const { bytes, checksum } = encodeSnapshot(fitted, meta, { shared: true });
+    return { bytes, meta, checksum, snapshotId: null, origin: 'built', loadSeconds };
+  }
+
+  /** Reads and verifies a stored artifact in a loader thread, into one SharedArrayBuffer. */
+  private load(snapshotId: number, origin: ModelInfo['origin']): Promise<Loaded> {
+    const { source } = this.options;
+    if (source.kind !== 'database')
+      throw new FeedError('internal', 'stored snapshots need a database source');
+    const init: LoaderInit = {
+      database: source.url,
+      snapshotId,
+      ...(source.schema ? { schema: source.schema } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const thread = spawnThread('snapshot-loader', init);
+      let done = false;
+      thread.once('message', (message: FromLoader) => {
+        done = true;
+        void thread.terminate();
+        if (message.type === 'failed') reject(new FeedError('model_unavailable', message.message));
+        else {
+          resolve({
+            bytes: message.bytes,
+            meta: message.meta,
+            checksum: message.checksum,
+            snapshotId,
+            origin,
+            loadSeconds: message.seconds,
+          });
+        }
+      });
+      thread.once('error', (error) => {
+        if (!done)
+          reject(
+            new FeedError(
+              'model_unavailable',
+              `loading snapshot ${snapshotId} failed: ${describeError(error)}`,
+            ),
+          );
+      });
+      thread.once('exit', () => {
+        if (!done) reject(new FeedError('model_unavailable', `loading snapshot ${snapshotId} stopped`));
+      });
+    });
+  }
+
+  /** A new serving worker that reinstalls the snapshot in force if it is ever replaced. */
+  private spawnWorker(): ServingWorker {
+    const worker = new ServingWorker(this.options.logger);
+    worker.onUnexpectedExit = (code) => this.replaceWorker(worker, code);
     return worker;
   }
 
-  /** A serving worker died: the others keep serving; with none left, a rebuild brings the model back. */
-  private workerDied(worker: ModelWorker, code: number): void {
-    if (this.closed || this.active === null || !this.active.workers.includes(worker)) return;
-    const left = this.active.workers.filter((w) => w.alive).length;
-    this.options.logger?.error({ code, left }, 'a model worker stopped unexpectedly');
-    if (left === 0) {
-      this.rebuild().catch(() => {
-        // Logged by build(); requests answer 503 until a build succeeds.
+  /** A serving worker died: the others keep serving; a fresh one opens the shared snapshot again. */
+  private replaceWorker(dead: ServingWorker, code: number): void {
+    if (this.closed) return;
+    this.options.logger?.error({ code }, 'a model worker stopped unexpectedly; starting a new one');
+    const fresh = this.spawnWorker();
+    this.workers = this.workers.map((w) => (w === dead ? fresh : w));
+    const active = this.active;
+    if (active) {
+      fresh.install(active.generation, active.bytes).catch((error: unknown) => {
+        this.options.logger?.error(
+          { err: describeError(error) },
+          'a replacement model worker failed to load',
+        );
       });
     }
   }
 
-  private async build(): Promise<ModelInfo> {
+  /** Installs `loaded` in every worker, then swaps it in and drops the previous generation. */
+  private async install(loaded: Loaded): Promise<ModelInfo> {
+    if (this.closed) throw new FeedError('model_unavailable', 'the model holder was closed during a build');
+    const started = performance.now();
+    // Verify before any worker sees it (an in-process build's bytes were never decoded).
+    if (loaded.origin === 'built' && loaded.snapshotId === null) decodeSnapshot(loaded.bytes);
+    while (this.workers.length < this.configuredWorkers) this.workers.push(this.spawnWorker());
     const generation = ++this.generations;
-    const build = this.options.build ?? {};
-    const { source, logger } = this.options;
-    const channels = Array.from({ length: this.workers - 1 }, () => new MessageChannel());
-    const share = channels.map((c) => c.port1);
-    let dataPort: MessagePort | null = null;
-    let first: ModelWorker;
-    if (source.kind === 'database') {
-      const init: ModelWorkerInit = {
+    await Promise.all(this.workers.map((w) => w.install(generation, loaded.bytes)));
+    if (this.closed) throw new FeedError('model_unavailable', 'the model holder was closed during a build');
+    const { meta } = loaded;
+    const info: ModelInfo = {
+      generation,
+      snapshotId: loaded.snapshotId,
+      builtAt: meta.builtAt,
+      servingSince: new Date().toISOString(),
+      origin: loaded.origin,
+      loadSeconds: loaded.loadSeconds,
+      buildSeconds: meta.buildSeconds,
+      installSeconds: (performance.now() - started) / 1000 + loaded.loadSeconds,
+      byteSize: loaded.bytes.length,
+      checksum: loaded.checksum,
+      users: meta.users,
+      posts: meta.posts,
+      interactions: meta.interactions,
+      pairs: meta.pairs,
+      feedEventWatermark: meta.feedEventWatermark,
+      syncWatermark: meta.syncWatermark,
+      models: meta.models,
+      notes: meta.notes,
+    };
+    const previous = this.active;
+    // The swap: one assignment; the next request names the new generation.
+    this.active = { generation, bytes: loaded.bytes, info };
+    this.lastError = null;
+    for (const listener of this.swapListeners) listener(info);
+    this.options.logger?.info(
+      {
         generation,
-        source: { kind: 'database', url: source.url, ...(source.schema ? { schema: source.schema } : {}) },
-        build,
-        share,
-      };
-      first = this.start(init, share);
-    } else {
-      const channel = new MessageChannel();
-      dataPort = channel.port1;
-      first = this.start({ generation, source: { kind: 'port', port: channel.port2 }, build, share }, [
-        channel.port2,
-        ...share,
-      ]);
-    }
-    const siblings = channels.map((c) =>
-      this.start({ generation, source: { kind: 'port', port: c.port2 }, build, share: [] }, [c.port2]),
+        snapshot: info.snapshotId,
+        origin: info.origin,
+        bytes: info.byteSize,
+        buildSeconds: info.buildSeconds,
+        loadSeconds: info.loadSeconds,
+        posts: info.posts,
+      },
+      'model swapped in',
     );
-    logger?.info({ generation, workers: this.workers }, 'model build started');
-    try {
-      if (dataPort !== null && source.kind === 'store') {
-        const started = performance.now();
-        const feedEventWatermark = await maxFeedEventId(source.store);
-        const data = await loadTrainingDataFromStore(source.store, { feedEventsUpToId: feedEventWatermark });
-        const message: TrainingDataMessage = {
-          type: 'data',
-          data,
-          feedEventWatermark,
-          loadSeconds: (performance.now() - started) / 1000,
-        };
-        dataPort.postMessage(message, buffersOf(data));
-        dataPort.close();
-      }
-      const info = await first.ready;
-      if (this.closed) throw new FeedError('model_unavailable', 'the model holder was closed during a build');
-      const next = new Generation(info, first, siblings, this.retireTimeoutMs);
-      const previous = this.active;
-      // The swap: one assignment; the next request goes to the new snapshot.
-      this.active = next;
-      this.lastError = null;
-      for (const listener of this.swapListeners) listener(info);
-      logger?.info(
-        { generation, buildSeconds: info.buildSeconds, loadSeconds: info.loadSeconds, posts: info.posts },
-        'model swapped in',
-      );
-      if (previous) void previous.retire(this.retireTimeoutMs);
-      return info;
-    } catch (error) {
-      await Promise.all([first, ...siblings].map((w) => w.terminate()));
-      dataPort?.close();
-      const failure = error instanceof Error ? error : new Error(describeError(error));
-      this.lastError = failure.message;
-      logger?.error({ generation, err: failure.message }, 'model build failed; the previous model stays');
-      for (const listener of this.failureListeners) listener(failure);
-      throw failure;
-    }
+    if (previous) for (const w of this.workers) w.drop(previous.generation);
+    return info;
   }
 }

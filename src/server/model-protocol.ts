@@ -1,38 +1,27 @@
-// The messages between the server and its model worker threads (model-holder.ts ↔ model-worker.ts).
-import type { MessagePort } from 'node:worker_threads';
-import type { BuildOptions, FeedRequest, FeedResult, ModelName, TrainingData } from '../recommend/index.js';
+// The messages between the server and its model threads and processes: serving workers
+// (model-worker.ts), the artifact loader (snapshot-loader.ts) and the build child (build-child.ts).
+import type { BuildOptions, FeedRequest, FeedResult } from '../recommend/index.js';
 import type { ErrorCode } from '../shared/errors.js';
+import type { SnapshotMeta } from './snapshot-build.js';
 
-/** Where a worker gets its training data: it reads the store itself, or receives it on a port. */
-export type WorkerDataSource =
-  | { kind: 'database'; url: string; schema?: string }
-  | { kind: 'port'; port: MessagePort };
-
-/** `workerData` of a model worker. */
-export interface ModelWorkerInit {
-  generation: number;
-  source: WorkerDataSource;
-  build: BuildOptions;
-  /** Ports of sibling workers of the same generation: each gets a copy of the training data once this
-   * worker's snapshot is built, so every worker of a generation holds an identical snapshot. */
-  share: MessagePort[];
-}
-
-/** Training data as it crosses threads, with the FeedEvent watermark it was read up to. */
-export interface TrainingDataMessage {
-  type: 'data';
-  data: TrainingData;
-  feedEventWatermark: number;
-  loadSeconds: number;
-}
-
-/** What a built snapshot holds, for /ready, /metrics and logs. */
+/** What a snapshot in force holds, for /ready, /metrics and logs. */
 export interface ModelInfo {
+  /** Serving generation: 1 for the first snapshot this process served, +1 per swap. */
   generation: number;
-  /** ISO time the snapshot became ready. */
+  /** Id of the stored artifact (null for one built in memory, not stored). */
+  snapshotId: number | null;
+  /** ISO time the snapshot was built. */
   builtAt: string;
+  /** ISO time this process started serving it. */
+  servingSince: string;
+  /** `stored`: an artifact found in the database was reused; `built`: built for this process. */
+  origin: 'stored' | 'built';
   loadSeconds: number;
   buildSeconds: number;
+  /** Seconds from asking for the artifact to every worker serving it. */
+  installSeconds: number;
+  byteSize: number;
+  checksum: string;
   users: number;
   posts: number;
   interactions: number;
@@ -40,14 +29,47 @@ export interface ModelInfo {
   pairs: number;
   /** FeedEvent rows with an id up to this one are inside the snapshot. */
   feedEventWatermark: number;
-  models: ModelName[];
+  /** Where sync stood per source when the build read its data. */
+  syncWatermark: Record<string, string>;
+  models: string[];
   notes: string[];
 }
 
-export type ToWorker = { type: 'feed'; id: number; request: FeedRequest };
+export type ToServingWorker =
+  | { type: 'install'; generation: number; bytes: Uint8Array }
+  | { type: 'drop'; generation: number }
+  | { type: 'feed'; id: number; generation: number; request: FeedRequest };
 
-export type FromWorker =
-  | { type: 'ready'; info: ModelInfo }
-  | { type: 'failed'; message: string }
+export type FromServingWorker =
+  /** `shared`: the worker reads the server's SharedArrayBuffer itself (one copy for all workers). */
+  | { type: 'installed'; generation: number; shared: boolean; byteLength: number }
+  | { type: 'install-failed'; generation: number; message: string }
   | { type: 'feed'; id: number; ok: true; result: FeedResult }
   | { type: 'feed'; id: number; ok: false; code: ErrorCode; message: string };
+
+/** `workerData` of the loader thread: which stored artifact to read. */
+export interface LoaderInit {
+  database: string;
+  schema?: string;
+  snapshotId: number;
+}
+
+export type FromLoader =
+  | { type: 'loaded'; bytes: Uint8Array; meta: SnapshotMeta; checksum: string; seconds: number }
+  | { type: 'failed'; message: string };
+
+/** The build child's one request (over IPC). */
+export interface BuildRequest {
+  type: 'build';
+  database: string;
+  schema?: string;
+  build: BuildOptions;
+  keep: number;
+}
+
+export type FromBuildChild =
+  | { type: 'step'; step: string; index: number; steps: number }
+  | { type: 'built'; id: number; byteSize: number; meta: SnapshotMeta }
+  | { type: 'failed'; message: string };
+
+export type { SnapshotMeta };

@@ -228,13 +228,25 @@ export const HealthResponse = z.object({ status: z.literal('ok'), uptime_seconds
 
 const ModelState = z
   .object({
-    generation: z.number(),
+    generation: z.number().describe('Serving generation in this process (1, then +1 per swap).'),
+    snapshot_id: z
+      .number()
+      .nullable()
+      .describe('Id of the stored snapshot artifact (null: built in memory).'),
+    origin: z.enum(['stored', 'built']).describe('Reused from the database, or built for this process.'),
     built_at: z.string(),
+    serving_since: z.string(),
     age_seconds: z.number(),
     build_seconds: z.number(),
+    load_seconds: z.number().describe('Reading and verifying the artifact.'),
+    bytes: z.number().describe('Artifact size: one copy shared by every worker.'),
     users: z.number(),
     posts: z.number(),
     interactions: z.number(),
+    feed_event_watermark: z.number().describe('FeedEvent ids up to this one are inside the snapshot.'),
+    sync_watermark: z
+      .record(z.string(), z.string())
+      .describe('Where sync stood per source when it was built.'),
     models: z.array(z.string()),
   })
   .nullable();
@@ -249,7 +261,8 @@ export const ReadyResponse = z.object({
       error: z.string().nullable(),
       workers: z
         .object({ serving: z.number(), configured: z.number() })
-        .describe('Model worker threads serving the snapshot in force, of those configured.'),
+        .describe('Model worker threads serving the snapshot in force, of those configured (ready: all).'),
+      build_step: z.string().nullable().describe('What a running build is doing (load, a model, store).'),
       live_events: z.number().describe('Events received since the snapshot was built, applied per request.'),
     }),
   }),
@@ -272,6 +285,11 @@ export const SyncRunSchema = z.object({
   status: z.enum(['running', 'complete', 'failed', 'aborted']),
   started_at: z.string(),
   finished_at: z.string().nullable(),
+  pid: z
+    .number()
+    .nullable()
+    .describe('The process running the sync (a child process), or null for one in the server process.'),
+  error: z.string().optional().describe('Why the run failed as a whole, e.g. its sync process died.'),
   sources: z.record(z.string(), SourceProgressSchema),
 });
 

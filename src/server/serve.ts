@@ -69,6 +69,7 @@ export async function startServer({
     target.dialect === 'sqlite' && (target.path === ':memory:' || target.path === '')
       ? { kind: 'store', store }
       : { kind: 'database', url: database };
+  const syncDatabase = source.kind === 'database' ? { url: database } : undefined;
   const model = new ModelHolder({
     source,
     workers,
@@ -77,7 +78,7 @@ export async function startServer({
   });
   let app: FastifyInstance | undefined;
   try {
-    const firstModel = model.rebuild();
+    const firstModel = model.start();
     firstModel.catch(() => {});
     if (waitForModel) await firstModel;
     app = await buildApp({
@@ -86,6 +87,7 @@ export async function startServer({
       ...(defaultModel ? { defaultModel } : {}),
       ...(adminToken ? { adminToken } : {}),
       ...(upstream ? { upstream } : {}),
+      ...(syncDatabase ? { database: syncDatabase } : {}),
       ...(syncIntervalMinutes !== undefined ? { syncIntervalMinutes } : {}),
       ...(dataToken ? { dataToken } : {}),
       ...(logger ? { logger } : {}),

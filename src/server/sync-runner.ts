@@ -1,12 +1,17 @@
-// Runs syncs inside the server (admin request or interval), one at a time, with per-source progress for
-// `GET /admin/sync`; tells the server when one finishes so the model is rebuilt.
+// Runs the server's syncs (admin request or interval), one at a time, with per-source progress for
+// `GET /admin/sync`; tells the server when one finishes so the model is rebuilt. With a database another
+// process can open, each sync runs in its own child process at the lowest CPU priority (sync-child.ts), so
+// feed requests never wait behind paging, validation or SQLite writes; otherwise it runs in this process.
+import type { ChildProcess } from 'node:child_process';
 import { describeError, FeedError } from '../shared/errors.js';
+import { forkModule, siblingModuleUrl } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
-import { redact } from '../shared/redact.js';
+import { redact, registerSecret } from '../shared/redact.js';
 import type { Store } from '../store/types.js';
 import type { ProgressReporter } from '../sync/progress.js';
 import { runSync, SYNC_TARGETS, type SyncReport } from '../sync/sync.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
+import type { FromSyncChild, ToSyncChild, UpstreamSettings } from './sync-protocol.js';
 
 export type SyncTrigger = 'admin' | 'interval';
 export type SourceStatus = 'pending' | 'running' | 'complete' | 'failed' | 'aborted';
@@ -27,6 +32,10 @@ export interface SyncRun {
   status: 'running' | 'complete' | 'failed' | 'aborted';
   started_at: string;
   finished_at: string | null;
+  /** The process running the sync: a child's pid, or null for a sync in the server's own process. */
+  pid: number | null;
+  /** Why the run failed as a whole (the sync process died, the store could not be opened, …). */
+  error?: string;
   sources: Record<string, SourceProgressState>;
 }
 
@@ -42,9 +51,38 @@ export interface SyncRunnerOptions {
   store: Store;
   /** Upstream settings; without them syncs are refused (the server still serves the stored data). */
   upstream?: Omit<UpstreamClientOptions, 'signal'>;
+  /**
+   * The database `store` was opened from. When set, each sync runs in a child process at the lowest CPU
+   * priority that opens it itself (the Flic token reaches it over IPC only). Unset, or with an
+   * `upstream.fetch` function (which cannot cross a process boundary), syncs run in this process: the
+   * way for stores no other process can open, such as SQLite `:memory:`.
+   */
+  database?: { url: string; schema?: string };
   logger?: Logger;
   /** Called after every sync with its report (also failed ones). */
   onFinished?: (report: SyncReport, run: SyncRun) => void;
+  /** How long `close()` lets a sync process stop after the abort before it is killed. Default 10000. */
+  stopTimeoutMs?: number;
+}
+
+/** Environment variables that carry secrets a sync process never needs from its environment. */
+const SECRET_VARIABLES = ['FLIC_TOKEN', 'ADMIN_TOKEN', 'DATA_TOKEN', 'LLM_API_KEY'];
+
+/** The server's environment without its secrets: the token travels in the IPC start message only. */
+function childEnvironment(token: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (SECRET_VARIABLES.includes(name.toUpperCase())) continue;
+    if (token && value?.includes(token)) continue;
+    env[name] = value;
+  }
+  return env;
+}
+
+/** The upstream options as data (what can cross into the sync process). */
+function upstreamSettings(upstream: Omit<UpstreamClientOptions, 'signal'>): UpstreamSettings {
+  const { fetch: _fetch, onRetry: _onRetry, ...settings } = upstream;
+  return settings;
 }
 
 /** Starts syncs one at a time and keeps the progress of the running and the previous one. */
@@ -57,7 +95,10 @@ export class SyncRunner {
   private intervalMinutes: number | null = null;
   private runs = 0;
 
-  constructor(private readonly options: SyncRunnerOptions) {}
+  constructor(private readonly options: SyncRunnerOptions) {
+    // Redacted from anything this process logs, whichever process met it.
+    registerSecret(options.upstream?.token);
+  }
 
   get configured(): boolean {
     return this.options.upstream !== undefined;
@@ -101,6 +142,7 @@ export class SyncRunner {
       status: 'running',
       started_at: new Date().toISOString(),
       finished_at: null,
+      pid: null,
       sources: Object.fromEntries(
         SYNC_TARGETS.map((s) => [
           s,
@@ -112,7 +154,7 @@ export class SyncRunner {
     this.current = run;
     const controller = new AbortController();
     this.controller = controller;
-    this.options.logger?.info({ run: run.id, trigger }, 'sync started');
+    // Forks the sync process (if any) before returning, so the run answered already carries its pid.
     this.running = this.execute(run, upstream, controller.signal).finally(() => {
       this.running = null;
       this.controller = null;
@@ -140,7 +182,10 @@ export class SyncRunner {
     await this.running;
   }
 
-  /** Stops the interval and aborts a running sync (it stops after its current page), then waits for it. */
+  /**
+   * Stops the interval and aborts a running sync (it stops after its current page), then waits for it
+   * (a sync process that has not stopped `stopTimeoutMs` after the abort is killed).
+   */
   async close(): Promise<void> {
     this.setInterval(null);
     this.controller?.abort(new Error('server shutting down'));
@@ -176,10 +221,15 @@ export class SyncRunner {
     upstream: Omit<UpstreamClientOptions, 'signal'>,
     signal: AbortSignal,
   ): Promise<void> {
-    const { store, logger, onFinished } = this.options;
+    const { store, logger, onFinished, database } = this.options;
     let report: SyncReport;
     try {
-      report = await runSync({ store, upstream, signal, progress: this.progress(run) });
+      const inChild = database !== undefined && upstream.fetch === undefined;
+      const reports = inChild
+        ? this.runInChild(run, database, upstream, signal)
+        : runSync({ store, upstream, signal, progress: this.progress(run) });
+      logger?.info({ run: run.id, trigger: run.trigger, childPid: run.pid }, 'sync started');
+      report = await reports;
       for (const s of report.sources) {
         if (s.error !== undefined && run.sources[s.source]) run.sources[s.source]!.error = s.error;
       }
@@ -187,7 +237,15 @@ export class SyncRunner {
     } catch (error) {
       report = { sources: [], ok: false };
       run.status = signal.aborted ? 'aborted' : 'failed';
-      logger?.error({ run: run.id, err: redact(describeError(error)) }, 'sync failed');
+      const message = redact(describeError(error));
+      run.error = message;
+      // The source(s) in flight when it broke off.
+      for (const s of Object.values(run.sources)) {
+        if (s.status !== 'running') continue;
+        s.status = run.status;
+        s.error ??= message;
+      }
+      logger?.error({ run: run.id, err: message }, 'sync failed');
     }
     run.finished_at = new Date().toISOString();
     // Sources never reached (an abort) stay visible as such.
@@ -202,5 +260,108 @@ export class SyncRunner {
     } catch (error) {
       logger?.error({ err: describeError(error) }, 'sync follow-up failed');
     }
+  }
+
+  /**
+   * Runs one sync in a child process (sync-child.ts), mirroring its progress into `run`; resolves with
+   * its report. Rejects when it fails, or ends without a report (a crash, a kill, running out of memory).
+   */
+  private runInChild(
+    run: SyncRun,
+    database: { url: string; schema?: string },
+    upstream: Omit<UpstreamClientOptions, 'signal'>,
+    signal: AbortSignal,
+  ): Promise<SyncReport> {
+    const { logger, stopTimeoutMs = 10_000 } = this.options;
+    return new Promise<SyncReport>((resolve, reject) => {
+      const child: ChildProcess = forkModule(siblingModuleUrl(import.meta.url, 'sync-child'), {
+        nice: 19,
+        env: childEnvironment(upstream.token),
+      });
+      run.pid = child.pid ?? null;
+      const progress = this.progress(run);
+      const failedSend = (error: Error | null) => {
+        if (error)
+          logger?.warn({ run: run.id, err: describeError(error) }, 'message to the sync process lost');
+      };
+      // A child that is gone takes no message; its 'close' settles the run.
+      const send = (message: ToSyncChild) => child.connected && child.send(message, failedSend);
+      let ready = false;
+      let outcome: { report: SyncReport } | { failure: string } | null = null;
+      let killTimer: NodeJS.Timeout | undefined;
+      let settled = false;
+
+      const abort = () => {
+        if (ready) send({ type: 'abort', reason: describeError(signal.reason) });
+        killTimer ??= setTimeout(() => {
+          logger?.warn({ run: run.id, childPid: run.pid }, 'sync process did not stop in time; killing it');
+          child.kill('SIGKILL');
+        }, stopTimeoutMs);
+      };
+      const settle = (error: Error | null, report?: SyncReport) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(killTimer);
+        signal.removeEventListener('abort', abort);
+        if (error === null && report !== undefined) resolve(report);
+        else reject(error);
+      };
+      if (signal.aborted) abort();
+      else signal.addEventListener('abort', abort, { once: true });
+
+      child.on('message', (message: FromSyncChild) => {
+        switch (message.type) {
+          case 'ready':
+            ready = true;
+            send({
+              type: 'start',
+              database: database.url,
+              ...(database.schema !== undefined ? { schema: database.schema } : {}),
+              upstream: upstreamSettings(upstream),
+            });
+            if (signal.aborted) send({ type: 'abort', reason: describeError(signal.reason) });
+            return;
+          case 'progress-start':
+            progress.start(message.source, message.info);
+            return;
+          case 'progress-update':
+            progress.update(message.source, message.progress);
+            return;
+          case 'progress-finish':
+            progress.finish(message.source, message.progress);
+            return;
+          case 'retry':
+            try {
+              upstream.onRetry?.(message.info);
+            } catch (error) {
+              logger?.warn({ err: describeError(error) }, 'onRetry failed');
+            }
+            return;
+          case 'done':
+            outcome = { report: message.report };
+            return;
+          case 'failed':
+            outcome = { failure: message.message };
+            return;
+        }
+      });
+      child.on('error', (error) => {
+        // Spawning failed (no pid): no 'close' may follow. Other errors (a failed kill) are logged only.
+        if (child.pid === undefined)
+          settle(new Error(`cannot start the sync process: ${describeError(error)}`));
+        else logger?.warn({ run: run.id, err: describeError(error) }, 'sync process error');
+      });
+      // 'close' comes after the IPC channel is closed, so every message the child sent has arrived.
+      child.on('close', (code, exitSignal) => {
+        const how = exitSignal !== null ? `signal ${exitSignal}` : `code ${code}`;
+        if (outcome !== null && 'report' in outcome) settle(null, outcome.report);
+        else if (outcome !== null) settle(new Error(outcome.failure));
+        else if (signal.aborted) settle(new Error(`sync process stopped without a report (${how})`));
+        else {
+          logger?.error({ run: run.id, childPid: run.pid, code, signal: exitSignal }, 'sync process died');
+          settle(new Error(`sync process exited unexpectedly (${how})`));
+        }
+      });
+    });
   }
 }

@@ -173,6 +173,29 @@ export interface FeedEventTable {
   created_at: UpstreamTime;
 }
 
+/** A stored model snapshot artifact's metadata; its bytes are in ModelSnapshotChunk. */
+export interface ModelSnapshotTable {
+  id: Generated<number>;
+  format_version: number;
+  /** ISO time. */
+  created_at: string;
+  byte_size: number;
+  chunk_count: number;
+  chunk_bytes: number;
+  /** Hex SHA-256 of the artifact (its trailer). */
+  checksum: string;
+  /** JSON metadata of the builder (what data the snapshot covers, build figures). */
+  header: string;
+  /** 1 once every chunk is written; readers ignore 0 (a writer still at work, or one that died). */
+  complete: number;
+}
+
+export interface ModelSnapshotChunkTable {
+  snapshot_id: number;
+  seq: number;
+  data: Uint8Array;
+}
+
 export interface Database {
   User: UserTable;
   Post: PostTable;
@@ -183,4 +206,6 @@ export interface Database {
   PostSummary: PostSummaryTable;
   sync_state: SyncStateTable;
   FeedEvent: FeedEventTable;
+  ModelSnapshot: ModelSnapshotTable;
+  ModelSnapshotChunk: ModelSnapshotChunkTable;
 }

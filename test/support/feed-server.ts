@@ -89,7 +89,7 @@ async function request(url: string, init?: RequestInit): Promise<Response> {
 export async function startTestServer(dbPath: string, options: TestServerOptions = {}): Promise<TestServer> {
   const store = await openStore(dbPath);
   const model = new ModelHolder({ source: { kind: 'database', url: dbPath }, ...options.model });
-  if (options.buildFirst !== false) await model.rebuild();
+  if (options.buildFirst !== false) await model.start();
   const app = await buildApp({ store, model, processMetrics: false, ...options.app });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

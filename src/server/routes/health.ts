@@ -47,7 +47,9 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
         store = { ok: false, error: describeError(error).slice(0, 200) };
       }
       const info = ctx.model.info;
-      const ready = store.ok && info !== null;
+      const workers = ctx.model.workerCount;
+      // Ready only once every configured worker serves: a half-started pool would take full load.
+      const ready = store.ok && info !== null && workers.serving === workers.configured;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : 'not_ready',
         checks: {
@@ -56,7 +58,8 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
             ok: info !== null,
             building: ctx.model.isBuilding,
             error: ctx.model.lastError,
-            workers: ctx.model.workerCount,
+            workers,
+            build_step: ctx.model.buildStep,
             live_events: ctx.liveEvents.size,
           },
         },
@@ -65,12 +68,19 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
             ? null
             : {
                 generation: info.generation,
+                snapshot_id: info.snapshotId,
+                origin: info.origin,
                 built_at: info.builtAt,
+                serving_since: info.servingSince,
                 age_seconds: Math.round((Date.now() - Date.parse(info.builtAt)) / 1000),
                 build_seconds: Math.round(info.buildSeconds * 1000) / 1000,
+                load_seconds: Math.round(info.loadSeconds * 1000) / 1000,
+                bytes: info.byteSize,
                 users: info.users,
                 posts: info.posts,
                 interactions: info.interactions,
+                feed_event_watermark: info.feedEventWatermark,
+                sync_watermark: info.syncWatermark,
                 models: info.models,
               },
         last_sync_at: syncedAt,

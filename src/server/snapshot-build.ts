@@ -1,0 +1,127 @@
+// Builds a snapshot artifact from a store and saves it there: what `empowerverse build` and the serving
+// process's build child run. Also says which data a snapshot covers (its data key), so a restart can
+// reuse a stored snapshot instead of rebuilding.
+import {
+  ARTIFACT_FORMAT_VERSION,
+  type BuildOptions,
+  encodeSnapshot,
+  fitSnapshot,
+  resolveBuildOptions,
+} from '../recommend/index.js';
+import { maxFeedEventId } from '../store/feed-events.js';
+import { saveSnapshotArtifact } from '../store/snapshots.js';
+import { loadTrainingDataFromStore } from '../store/training-data.js';
+import type { Store } from '../store/types.js';
+import { SOURCE_NAMES } from '../upstream/sources.js';
+
+/** What a stored snapshot's header says about it. */
+export interface SnapshotMeta {
+  /** Identifies the data and options it was built from: equal keys mean a stored snapshot can serve. */
+  dataKey: string;
+  /** Where sync stood per source when the build read its data. */
+  syncWatermark: Record<string, string>;
+  /** FeedEvent rows with an id up to this one are inside the snapshot. */
+  feedEventWatermark: number;
+  builtAt: string;
+  loadSeconds: number;
+  buildSeconds: number;
+  users: number;
+  posts: number;
+  interactions: number;
+  pairs: number;
+  models: string[];
+  notes: string[];
+}
+
+/** Where every source's sync stands: its status, last completed pass and checkpoint. */
+export async function syncWatermark(store: Store): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const source of [...SOURCE_NAMES, 'summaries'] as const) {
+    const s = await store.getSyncState(source);
+    out[source] =
+      s === null
+        ? 'never'
+        : `${s.status}@${s.lastSyncedAt ?? '-'}#${s.status === 'running' ? s.nextPage : 0}`;
+  }
+  return out;
+}
+
+const stableJson = (value: unknown) =>
+  JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+
+/**
+ * The data key of the store's current data under `build` options: a stored snapshot whose key equals it
+ * was built from the same synced data, options and artifact format.
+ */
+export async function currentDataKey(store: Store, build: BuildOptions = {}): Promise<string> {
+  return dataKeyOf(await syncWatermark(store), build);
+}
+
+function dataKeyOf(watermark: Record<string, string>, build: BuildOptions): string {
+  const { now: _now, ...options } = resolveBuildOptions(build);
+  return stableJson({ format: ARTIFACT_FORMAT_VERSION, watermark, options });
+}
+
+export interface BuildArtifactOptions {
+  build?: BuildOptions;
+  /** Stored snapshots kept (older ones pruned). */
+  keep?: number;
+  /** Progress of each step (`load`, `base`, each model, `encode`, `store`). */
+  onStep?: (step: string, index: number, steps: number) => void;
+}
+
+export interface BuiltArtifact {
+  id: number;
+  meta: SnapshotMeta;
+  byteSize: number;
+  checksum: string;
+}
+
+/**
+ * Reads the store's training data, fits a snapshot, and saves it as an artifact in the store.
+ * @example const { id, byteSize } = await buildAndStoreSnapshot(store);
+ */
+export async function buildAndStoreSnapshot(
+  store: Store,
+  { build = {}, keep = 3, onStep }: BuildArtifactOptions = {},
+): Promise<BuiltArtifact> {
+  const started = performance.now();
+  onStep?.('load', 0, 1);
+  // Watermarks first: what a sync or POST /events writes meanwhile is for the next build.
+  const watermark = await syncWatermark(store);
+  const feedEventWatermark = await maxFeedEventId(store);
+  const data = await loadTrainingDataFromStore(store, { feedEventsUpToId: feedEventWatermark });
+  const loadSeconds = (performance.now() - started) / 1000;
+  const fitStarted = performance.now();
+  const fitted = fitSnapshot(data, build, { ...(onStep ? { onStep } : {}) });
+  const buildSeconds = (performance.now() - fitStarted) / 1000;
+  const { stats } = fitted;
+  const meta: SnapshotMeta = {
+    dataKey: dataKeyOf(watermark, build),
+    syncWatermark: watermark,
+    feedEventWatermark,
+    builtAt: new Date().toISOString(),
+    loadSeconds,
+    buildSeconds,
+    users: stats.users,
+    posts: stats.posts,
+    interactions: stats.interactions,
+    pairs: stats.pairs,
+    models: [...fitted.options.models],
+    notes: stats.notes,
+  };
+  onStep?.('encode', 0, 1);
+  const { bytes, checksum } = encodeSnapshot(fitted, meta);
+  onStep?.('store', 0, 1);
+  const saved = await saveSnapshotArtifact(
+    store,
+    {
+      formatVersion: ARTIFACT_FORMAT_VERSION,
+      checksum,
+      header: meta as unknown as Record<string, unknown>,
+      bytes,
+    },
+    { keep },
+  );
+  return { id: saved.id, meta, byteSize: bytes.length, checksum };
+}

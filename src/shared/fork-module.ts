@@ -1,0 +1,103 @@
+// Starts a sibling module in a child process with an IPC channel, at a low CPU priority: the way heavy
+// batch work (syncs, model builds) stays off the serving process's event loop and out of its CPU share.
+// Works from TypeScript source (the child runs through tsx's loader) and from the compiled `dist/`.
+import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export interface ForkModuleOptions {
+  /**
+   * Niceness of the child, -20 (highest priority) .. 19 (lowest). Default 19. Raising priority above the
+   * parent's needs privileges; when the OS refuses (EACCES/EPERM) or the child is already gone (ESRCH),
+   * the child keeps its inherited priority and nothing is logged.
+   */
+  nice?: number;
+  /** The child's environment. Default `process.env`: pass a scrubbed copy to keep secrets out of it. */
+  env?: NodeJS.ProcessEnv;
+  /** How IPC messages are encoded: `advanced` (structured clone: typed arrays, Map, Date…) or `json`. Default `advanced`. */
+  serialization?: 'advanced' | 'json';
+  /** Extra Node flags for the child, e.g. `['--max-old-space-size=4096']`; the parent's are not inherited. */
+  execArgv?: readonly string[];
+}
+
+let tsxLoader: string | undefined;
+
+/**
+ * The absolute file URL of tsx's `--import` entry, resolved from this package (so the child finds it
+ * whatever its working directory).
+ */
+function tsxLoaderUrl(): string {
+  if (tsxLoader === undefined) {
+    const require = createRequire(import.meta.url);
+    const manifest = require.resolve('tsx/package.json');
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> };
+    const root = pkg.exports?.['.'];
+    const entry = typeof root === 'string' ? root : './dist/loader.mjs';
+    tsxLoader = pathToFileURL(join(dirname(manifest), entry)).href;
+  }
+  return tsxLoader;
+}
+
+function isTypeScript(url: URL): boolean {
+  return /\.[cm]?ts$/.test(url.pathname);
+}
+
+/**
+ * The URL of the module `baseName` next to the calling module: `./<baseName>.ts` when the caller runs
+ * from TypeScript source, `./<baseName>.js` when it runs compiled.
+ * @example
+ * const entry = siblingModuleUrl(import.meta.url, 'sync-child'); // …/server/sync-child.ts or .js
+ */
+export function siblingModuleUrl(importMetaUrl: string, baseName: string): URL {
+  const fromSource = isTypeScript(new URL(importMetaUrl));
+  return new URL(`./${baseName}${fromSource ? '.ts' : '.js'}`, importMetaUrl);
+}
+
+/**
+ * Forks `entry` (a `file:` URL) as a Node child process with an IPC channel (`child.send`, and
+ * `process.send` / `process.on('message')` in the child), then lowers its CPU priority to `nice`.
+ *
+ * A `.ts` entry runs through tsx (`--import <absolute tsx loader URL>`), a `.js` entry on plain node; the
+ * parent's `execArgv` is not inherited either way (pass `execArgv` for flags the child needs). The child shares the parent's stdout and stderr, its
+ * stdin is closed, and it inherits the parent's working directory. Arguments and the environment are
+ * visible to other local users (`ps`, `/proc`): send secrets over IPC instead.
+ *
+ * The caller owns the child: listen for `exit`/`error`, and end it (`child.kill()`) when done.
+ * @example
+ * const child = forkModule(siblingModuleUrl(import.meta.url, 'sync-child'), { nice: 19 });
+ * child.on('message', (message) => console.log(message));
+ * child.on('exit', (code, signal) => console.log('child ended', code ?? signal));
+ * child.send({ type: 'start' });
+ */
+export function forkModule(entry: URL, options: ForkModuleOptions = {}): ChildProcess {
+  const { nice = 19, env = process.env, serialization = 'advanced', execArgv = [] } = options;
+  if (!Number.isInteger(nice) || nice < -20 || nice > 19) {
+    throw new RangeError(`nice must be an integer -20..19, got ${nice}`);
+  }
+  if (entry.protocol !== 'file:') {
+    throw new TypeError(`forkModule needs a file: URL, got ${entry.protocol}`);
+  }
+  const child = fork(fileURLToPath(entry), [], {
+    execArgv: [...(isTypeScript(entry) ? ['--import', tsxLoaderUrl()] : []), ...execArgv],
+    env,
+    serialization,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  // Set right after spawn, before the child has started its own threads, so they inherit it (Linux
+  // niceness is per thread).
+  if (child.pid !== undefined) {
+    try {
+      setPriority(child.pid, nice);
+    } catch (error) {
+      const code = (error as { info?: { code?: string } }).info?.code;
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ESRCH') {
+        child.kill('SIGKILL');
+        throw error;
+      }
+    }
+  }
+  return child;
+}
