@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncRunner } from '../src/server/sync-runner.js';
+import { BATCH_NICE } from '../src/shared/fork-module.js';
 import { createLogger, type Logger } from '../src/shared/logger.js';
 import { type RunningSimulator, startSimulator } from '../src/simulator/index.js';
 import { openStore } from '../src/store/open.js';
@@ -93,7 +94,7 @@ async function expectExactTables(store: Store): Promise<void> {
 }
 
 describe('admin sync in a child process', () => {
-  it('runs in another process at nice 19, mirrors its progress, and stores exact counts', async () => {
+  it('runs in another process at batch priority, mirrors its progress, and stores exact counts', async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk, _enc, done) {
@@ -115,7 +116,7 @@ describe('admin sync in a child process', () => {
       expect(pid).not.toBe(process.pid);
       await midViews();
       expect(alive(pid)).toBe(true);
-      expect(getPriority(pid)).toBe(19);
+      expect(getPriority(pid)).toBe(BATCH_NICE);
       if (existsSync(`/proc/${pid}/environ`)) {
         const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');

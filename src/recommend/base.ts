@@ -56,7 +56,7 @@ export interface SnapshotBase {
 }
 
 /** Index of `value` in the ascending `sorted`, or −1. */
-function indexIn(sorted: Int32Array, value: number): number {
+export function indexIn(sorted: Int32Array, value: number): number {
   let lo = 0;
   let hi = sorted.length - 1;
   while (lo <= hi) {

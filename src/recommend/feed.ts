@@ -3,7 +3,7 @@
 // and cut the requested page out of it.
 
 import { FeedError } from '../shared/errors.js';
-import { filterColumns, postColOf } from './base.js';
+import { filterColumns, indexIn, postColOf } from './base.js';
 import { DEFAULT_MODEL, DEFAULT_PAGE_SIZE, MAX_FEED_DEPTH, MAX_PAGE_SIZE } from './defaults.js';
 import type { LiveEvent, UserHistory } from './history.js';
 import { userHistory } from './history.js';
@@ -134,7 +134,7 @@ function score(
   for (let h = 0; h < history.length; h++) {
     const c = history.cols[h]!;
     seen[c] = 1;
-    if (!candidates || binarySearch(candidates, c)) seenInCandidates++;
+    if (!candidates || indexIn(candidates, c) >= 0) seenInCandidates++;
   }
   const total = (candidates ? candidates.length : snapshot.base.nPosts) - seenInCandidates;
   return {
@@ -148,19 +148,6 @@ function score(
       for (let h = 0; h < history.length; h++) seen[history.cols[h]!] = 0;
     },
   };
-}
-
-function binarySearch(sorted: Int32Array, value: number): boolean {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = sorted[mid]!;
-    if (v === value) return true;
-    if (v < value) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
 }
 
 /**

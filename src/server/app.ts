@@ -98,9 +98,11 @@ export async function buildApp({
   metrics.liveEventCount = () => liveEvents.size;
   const users = new UserDirectory(store);
   let posts = new PostCache(store);
+  // The rendered posts of a new snapshot are warmed before they replace the old ones, so a swap never
+  // sends requests to the database; the first warm-up is part of readiness.
+  let postsWarm = !warmPostCache;
+  let warming: PostCache | null = null;
   const installSnapshot = (info: ModelInfo) => {
-    posts.close();
-    posts = new PostCache(store);
     users.reset();
     liveEvents.prune(info.feedEventWatermark);
     // Events stored after the snapshot's watermark but not in memory (a restart, another process that
@@ -109,9 +111,28 @@ export async function buildApp({
       logger?.warn({ err: describeError(error) }, 'live-event catch-up failed'),
     );
     metrics.modelSwapped(info);
-    if (warmPostCache) {
-      posts.warm().catch((error: unknown) => logger?.warn({ err: error }, 'post cache warm-up failed'));
+    const next = new PostCache(store);
+    if (!warmPostCache) {
+      posts.close();
+      posts = next;
+      return;
     }
+    warming?.close();
+    warming = next;
+    next.warm().then(
+      () => {
+        if (warming !== next) return;
+        warming = null;
+        posts.close();
+        posts = next;
+        postsWarm = true;
+      },
+      (error: unknown) => {
+        logger?.warn({ err: error }, 'post cache warm-up failed');
+        if (warming === next) warming = null;
+        postsWarm = true;
+      },
+    );
   };
   if (model.info !== null) installSnapshot(model.info);
   model.onSwap(installSnapshot);
@@ -144,6 +165,7 @@ export async function buildApp({
   if (syncIntervalMinutes !== undefined) sync.setInterval(syncIntervalMinutes);
   app.addHook('onClose', async () => {
     posts.close();
+    warming?.close();
     await sync.close();
   });
 
@@ -155,6 +177,7 @@ export async function buildApp({
     users,
     sync,
     posts: () => posts,
+    postsWarm: () => postsWarm,
     defaultModel,
     dataToken,
     startedAt: Date.now(),

@@ -17,6 +17,8 @@ export interface ServerContext {
   readonly sync: SyncRunner;
   /** The rendered-post cache of the snapshot in force. */
   posts(): PostCache;
+  /** The first snapshot's posts are rendered (part of readiness). */
+  postsWarm(): boolean;
   /** The model a feed request that names none uses. */
   readonly defaultModel: ModelName;
   /** When set, the platform data routes that need a `Flic-Token` upstream need it here too. */

@@ -15,19 +15,16 @@ import {
   encodeSnapshot,
   type FeedRequest,
   type FeedResult,
-  fitSnapshot,
 } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
-import { forkModule, siblingModuleUrl } from '../shared/fork-module.js';
+import { BATCH_NICE, forkModule, siblingModuleUrl } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
-import { maxFeedEventId } from '../store/feed-events.js';
 import { openStore } from '../store/open.js';
 import {
   getSnapshotArtifactMeta,
   listSnapshotArtifacts,
   updateSnapshotArtifactHeader,
 } from '../store/snapshots.js';
-import { loadTrainingDataFromStore } from '../store/training-data.js';
 import type { Store } from '../store/types.js';
 import type {
   BuildRequest,
@@ -39,7 +36,7 @@ import type {
   SnapshotMeta,
   ToServingWorker,
 } from './model-protocol.js';
-import { currentDataKey, syncWatermark } from './snapshot-build.js';
+import { currentDataKey, fitFromStore, syncWatermark } from './snapshot-build.js';
 
 export type { ModelInfo } from './model-protocol.js';
 
@@ -61,7 +58,10 @@ export interface ModelHolderOptions {
   logger?: Logger;
   /** Stored snapshots kept in the database (older ones are pruned). */
   keepSnapshots?: number;
-  /** Niceness of the build process (19: only idle CPU). */
+  /**
+   * Niceness of the build process. Default 10: a CPU weight about a tenth of a serving thread's, so a
+   * saturated server still finishes a build in minutes (at 19 it would get ~1.5 % and could starve).
+   */
   buildNice?: number;
 }
 
@@ -426,7 +426,7 @@ export class ModelHolder {
 
   /** Builds in the low-priority child process, which stores the artifact; resolves with its id. */
   private buildInChild(source: { url: string; schema?: string }): Promise<{ id: number; byteSize: number }> {
-    const { build = {}, keepSnapshots = 3, buildNice = 19 } = this.options;
+    const { build = {}, keepSnapshots = 3, buildNice = BATCH_NICE } = this.options;
     return new Promise((resolve, reject) => {
       const child = forkModule(siblingModuleUrl(import.meta.url, 'build-child'), { nice: buildNice });
       this.children.add(child);
@@ -475,30 +475,9 @@ export class ModelHolder {
 
   /** Builds on this thread from a store only this thread can read; the artifact is not stored. */
   private async buildInProcess(store: Store): Promise<Loaded> {
-    const started = performance.now();
-    const watermark = await syncWatermark(store);
-    const feedEventWatermark = await maxFeedEventId(store);
-    const data = await loadTrainingDataFromStore(store, { feedEventsUpToId: feedEventWatermark });
-    const loadSeconds = (performance.now() - started) / 1000;
-    const fitStarted = performance.now();
-    const fitted = fitSnapshot(data, this.options.build ?? {});
-    const { stats } = fitted;
-    const meta: SnapshotMeta = {
-      dataKey: await currentDataKey(store, this.options.build),
-      syncWatermark: watermark,
-      feedEventWatermark,
-      builtAt: new Date().toISOString(),
-      loadSeconds,
-      buildSeconds: (performance.now() - fitStarted) / 1000,
-      users: stats.users,
-      posts: stats.posts,
-      interactions: stats.interactions,
-      pairs: stats.pairs,
-      models: [...fitted.options.models],
-      notes: stats.notes,
-    };
+    const { fitted, meta } = await fitFromStore(store, this.options.build);
     const { bytes, checksum } = encodeSnapshot(fitted, meta, { shared: true });
-    return { bytes, meta, checksum, snapshotId: null, origin: 'built', loadSeconds };
+    return { bytes, meta, checksum, snapshotId: null, origin: 'built', loadSeconds: meta.loadSeconds };
   }
 
   /** Reads and verifies a stored artifact in a loader thread, into one SharedArrayBuffer. */

@@ -263,6 +263,7 @@ export const ReadyResponse = z.object({
         .object({ serving: z.number(), configured: z.number() })
         .describe('Model worker threads serving the snapshot in force, of those configured (ready: all).'),
       build_step: z.string().nullable().describe('What a running build is doing (load, a model, store).'),
+      posts_warm: z.boolean().describe('The posts of the first snapshot are rendered and cached.'),
       live_events: z.number().describe('Events received since the snapshot was built, applied per request.'),
     }),
   }),

@@ -7,6 +7,7 @@ import {
   encodeSnapshot,
   fitSnapshot,
   resolveBuildOptions,
+  type SnapshotData,
 } from '../recommend/index.js';
 import { maxFeedEventId } from '../store/feed-events.js';
 import { saveSnapshotArtifact } from '../store/snapshots.js';
@@ -78,13 +79,14 @@ export interface BuiltArtifact {
 }
 
 /**
- * Reads the store's training data, fits a snapshot, and saves it as an artifact in the store.
- * @example const { id, byteSize } = await buildAndStoreSnapshot(store);
+ * Reads the store's training data and fits a snapshot; returns it with the metadata an artifact carries.
+ * @example const { fitted, meta } = await fitFromStore(store, { models: ['popular', 'ease'] });
  */
-export async function buildAndStoreSnapshot(
+export async function fitFromStore(
   store: Store,
-  { build = {}, keep = 3, onStep }: BuildArtifactOptions = {},
-): Promise<BuiltArtifact> {
+  build: BuildOptions = {},
+  onStep?: (step: string, index: number, steps: number) => void,
+): Promise<{ fitted: SnapshotData; meta: SnapshotMeta }> {
   const started = performance.now();
   onStep?.('load', 0, 1);
   // Watermarks first: what a sync or POST /events writes meanwhile is for the next build.
@@ -94,7 +96,6 @@ export async function buildAndStoreSnapshot(
   const loadSeconds = (performance.now() - started) / 1000;
   const fitStarted = performance.now();
   const fitted = fitSnapshot(data, build, { ...(onStep ? { onStep } : {}) });
-  const buildSeconds = (performance.now() - fitStarted) / 1000;
   const { stats } = fitted;
   const meta: SnapshotMeta = {
     dataKey: dataKeyOf(watermark, build),
@@ -102,7 +103,7 @@ export async function buildAndStoreSnapshot(
     feedEventWatermark,
     builtAt: new Date().toISOString(),
     loadSeconds,
-    buildSeconds,
+    buildSeconds: (performance.now() - fitStarted) / 1000,
     users: stats.users,
     posts: stats.posts,
     interactions: stats.interactions,
@@ -110,6 +111,18 @@ export async function buildAndStoreSnapshot(
     models: [...fitted.options.models],
     notes: stats.notes,
   };
+  return { fitted, meta };
+}
+
+/**
+ * Reads the store's training data, fits a snapshot, and saves it as an artifact in the store.
+ * @example const { id, byteSize } = await buildAndStoreSnapshot(store);
+ */
+export async function buildAndStoreSnapshot(
+  store: Store,
+  { build = {}, keep = 3, onStep }: BuildArtifactOptions = {},
+): Promise<BuiltArtifact> {
+  const { fitted, meta } = await fitFromStore(store, build, onStep);
   onStep?.('encode', 0, 1);
   const { bytes, checksum } = encodeSnapshot(fitted, meta);
   onStep?.('store', 0, 1);

@@ -4,7 +4,7 @@
 // feed requests never wait behind paging, validation or SQLite writes; otherwise it runs in this process.
 import type { ChildProcess } from 'node:child_process';
 import { describeError, FeedError } from '../shared/errors.js';
-import { forkModule, siblingModuleUrl } from '../shared/fork-module.js';
+import { BATCH_NICE, forkModule, siblingModuleUrl } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
 import { redact, registerSecret } from '../shared/redact.js';
 import type { Store } from '../store/types.js';
@@ -275,7 +275,7 @@ export class SyncRunner {
     const { logger, stopTimeoutMs = 10_000 } = this.options;
     return new Promise<SyncReport>((resolve, reject) => {
       const child: ChildProcess = forkModule(siblingModuleUrl(import.meta.url, 'sync-child'), {
-        nice: 19,
+        nice: BATCH_NICE,
         env: childEnvironment(upstream.token),
       });
       run.pid = child.pid ?? null;

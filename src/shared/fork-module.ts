@@ -8,6 +8,13 @@ import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/**
+ * Niceness for batch work beside a serving process (model builds, syncs): CPU weight about a tenth of a
+ * serving thread's, so users keep their share, yet a saturated server still finishes the work in
+ * minutes (at 19 it gets ~1.5 % and can starve).
+ */
+export const BATCH_NICE = 10;
+
 export interface ForkModuleOptions {
   /**
    * Niceness of the child, -20 (highest priority) .. 19 (lowest). Default 19. Raising priority above the

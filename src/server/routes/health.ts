@@ -49,7 +49,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
       const info = ctx.model.info;
       const workers = ctx.model.workerCount;
       // Ready only once every configured worker serves: a half-started pool would take full load.
-      const ready = store.ok && info !== null && workers.serving === workers.configured;
+      const ready = store.ok && info !== null && workers.serving === workers.configured && ctx.postsWarm();
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : 'not_ready',
         checks: {
@@ -60,6 +60,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
             error: ctx.model.lastError,
             workers,
             build_step: ctx.model.buildStep,
+            posts_warm: ctx.postsWarm(),
             live_events: ctx.liveEvents.size,
           },
         },
