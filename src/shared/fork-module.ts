@@ -9,11 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * Niceness for batch work beside a serving process (model builds, syncs): CPU weight about a tenth of a
- * serving thread's, so users keep their share, yet a saturated server still finishes the work in
- * minutes (at 19 it gets ~1.5 % and can starve).
+ * Niceness for batch work beside a serving process (model builds, syncs). CFS gives a nice-5 process
+ * about a third of a serving thread's CPU weight: users keep most of the machine while a saturated
+ * server still finishes a build in a minute or two (at 19 it gets ~1.5 % and can starve for many
+ * minutes: seen in bench:feed:users).
  */
-export const BATCH_NICE = 10;
+export const BATCH_NICE = 5;
 
 export interface ForkModuleOptions {
   /**
