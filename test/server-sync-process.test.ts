@@ -7,8 +7,9 @@ import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SyncRunner } from '../src/server/sync-runner.js';
-import { BATCH_NICE } from '../src/shared/fork-module.js';
+import type { FromSyncChild, ToSyncChild } from '../src/server/sync-protocol.js';
+import { type SyncRun, SyncRunner } from '../src/server/sync-runner.js';
+import { BATCH_NICE, forkModule } from '../src/shared/fork-module.js';
 import { createLogger, type Logger } from '../src/shared/logger.js';
 import { type RunningSimulator, startSimulator } from '../src/simulator/index.js';
 import { openStore } from '../src/store/open.js';
@@ -71,6 +72,18 @@ function alive(pid: number): boolean {
 async function midViews(count = 5): Promise<void> {
   await eventually(async () => (simulator.stats().bySource.views >= count ? true : undefined));
 }
+
+/**
+ * Waits (bounded) until the run shows a views page stored: the sync process reports a page only after
+ * its rows and checkpoint committed, so an interruption from here on leaves a checkpoint past page 1.
+ */
+async function viewsPageStored(status: () => Promise<{ current: SyncRun | null }>): Promise<void> {
+  await eventually(async () =>
+    ((await status()).current?.sources.views?.pages ?? 0) > 0 ? true : undefined,
+  );
+}
+
+const adminStatus = (s: TestServer) => async () => (await s.get('/admin/sync', auth)).body;
 
 async function finished(s: TestServer) {
   return eventually(async () => {
@@ -174,7 +187,7 @@ describe('admin sync in a child process', () => {
     const s = await server();
     const started = await s.post('/admin/sync', undefined, auth);
     const pid: number = started.body.pid;
-    await midViews();
+    await viewsPageStored(adminStatus(s));
     await s.close();
     servers.splice(servers.indexOf(s), 1);
     expect(alive(pid)).toBe(false);
@@ -206,7 +219,7 @@ describe('admin sync in a child process', () => {
     const s = await server();
     const started = await s.post('/admin/sync', undefined, auth);
     const pid: number = started.body.pid;
-    await midViews();
+    await viewsPageStored(adminStatus(s));
     process.kill(pid, 'SIGKILL');
 
     const failed = await finished(s);
@@ -252,7 +265,7 @@ describe('SyncRunner.close()', () => {
         stopTimeoutMs: 300,
       });
       const pid = runner.start().pid!;
-      await midViews();
+      await viewsPageStored(async () => runner.status());
       // A stopped process reads no abort message; only the kill after the grace period ends it.
       process.kill(pid, 'SIGSTOP');
       await runner.close();
@@ -263,6 +276,62 @@ describe('SyncRunner.close()', () => {
         error: 'sync process stopped without a report (signal SIGKILL)',
       });
       expect(runner.status().current!.sources.views?.status).toBe('aborted');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('the sync process on its own', () => {
+  it('stops after its current page and exits when its server goes away', async () => {
+    const child = forkModule(new URL('../src/server/sync-child.ts', import.meta.url));
+    // 'exit', not 'close': after the parent's own disconnect() Node emits no 'close'.
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const messages: FromSyncChild[] = [];
+    const inViews = new Promise<void>((resolve) => {
+      child.on('message', (message: FromSyncChild) => {
+        messages.push(message);
+        if (message.type === 'ready') {
+          child.send({
+            type: 'start',
+            database: path,
+            upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: PAGE_SIZE },
+          } satisfies ToSyncChild);
+        }
+        if (message.type === 'progress-update' && message.source === 'views') resolve();
+      });
+    });
+    await inViews;
+    child.disconnect();
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(messages.some((m) => m.type === 'done')).toBe(false);
+    const store = await openStore(path);
+    try {
+      const views = await store.getSyncState('views');
+      expect(views?.status).toBe('running');
+      expect((await store.stats()).tables.PostView).toBe((views!.nextPage - 1) * PAGE_SIZE);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a failure to open the store as a failed run, with the reason', async () => {
+    const store = await openStore(path);
+    try {
+      const finished: string[] = [];
+      const runner = new SyncRunner({
+        store,
+        upstream: { baseUrl: simulator.url, token: TOKEN },
+        database: { url: 'mysql://127.0.0.1/feed' },
+        onFinished: (_report, run) => finished.push(run.status),
+      });
+      runner.start();
+      await runner.idle();
+      expect(runner.status().current).toMatchObject({ status: 'failed' });
+      expect(runner.status().current!.error).toMatch(/^unsupported database URL scheme "mysql:"/);
+      expect(finished).toEqual(['failed']);
     } finally {
       await store.close();
     }

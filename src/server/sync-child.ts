@@ -20,9 +20,11 @@ const ORPHAN_EXIT_MS = 10_000;
 const controller = new AbortController();
 let started = false;
 
+/** Sends without waiting. A lost message (the parent went away) is dropped: the 'disconnect' handler acts. */
 function send(message: FromSyncChild): void {
-  // After a disconnect there is nobody to tell; sending would raise ERR_IPC_CHANNEL_CLOSED.
-  if (process.connected) process.send?.(message);
+  // With a callback, a broken channel (EPIPE, ERR_IPC_CHANNEL_CLOSED) is reported to it instead of being
+  // emitted as an 'error' event on `process`, which would crash the sync mid-page.
+  if (process.connected) process.send?.(message, undefined, undefined, () => {});
 }
 
 const progress: ProgressReporter = {
