@@ -1,4 +1,5 @@
 // Runs the store's versioned migrations with Kysely's Migrator from an in-code provider.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { describeError, FeedError } from '../../shared/errors.js';
 import type { Dialect } from '../types.js';
@@ -48,13 +49,32 @@ export async function runMigrations(
     provider: new InCodeMigrationProvider(dialect),
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (error === undefined) return;
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    if (failed === undefined && attempt < SETUP_ATTEMPTS && otherSchemaDropped(error, schema)) {
+      await sleep(50 * attempt);
+      continue;
+    }
     throw new FeedError(
       'store_failed',
       `database migration ${failed ?? '(setup)'} failed: ${describeError(error)}`,
       { cause: error },
     );
   }
+}
+
+/** Tries of the Migrator's setup when it trips over another schema being dropped meanwhile. */
+const SETUP_ATTEMPTS = 4;
+
+/**
+ * True for PostgreSQL's "schema … does not exist" (3F000) naming a schema other than ours: Kysely's
+ * Migrator lists the tables of every schema in the database (has_schema_privilege, pg_get_serial_sequence
+ * per row), which fails when another client drops a schema during that scan. Nothing has run yet then.
+ */
+function otherSchemaDropped(error: unknown, ours: string | undefined): boolean {
+  if ((error as { code?: unknown } | null)?.code !== '3F000') return false;
+  const named = /schema "([^"]+)" does not exist/.exec(describeError(error))?.[1];
+  return named !== undefined && named !== ours;
 }
