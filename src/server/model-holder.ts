@@ -4,11 +4,7 @@
 // snapshot built from the current data is reused; only when none matches is one built. A swap installs
 // the new generation in every worker first, then flips one number: requests name the generation they
 // are scored with, so none fails or mixes snapshots; the old one is dropped after.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   type BuildOptions,
   decodeSnapshot,
@@ -17,7 +13,7 @@ import {
   type FeedResult,
 } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
-import { BATCH_NICE, forkModule, siblingModuleUrl } from '../shared/fork-module.js';
+import { BATCH_NICE, forkModule, siblingModuleUrl, startModuleThread } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
 import { openStore } from '../store/open.js';
 import {
@@ -36,7 +32,7 @@ import type {
   SnapshotMeta,
   ToServingWorker,
 } from './model-protocol.js';
-import { currentDataKey, fitFromStore, syncWatermark } from './snapshot-build.js';
+import { currentDataKey, dataKeyOf, fitFromStore, syncWatermark } from './snapshot-build.js';
 
 export type { ModelInfo } from './model-protocol.js';
 
@@ -58,39 +54,13 @@ export interface ModelHolderOptions {
   logger?: Logger;
   /** Stored snapshots kept in the database (older ones are pruned). */
   keepSnapshots?: number;
-  /**
-   * Niceness of the build process. Default 10: a CPU weight about a tenth of a serving thread's, so a
-   * saturated server still finishes a build in minutes (at 19 it would get ~1.5 % and could starve).
-   */
+  /** Niceness of the build process (default `BATCH_NICE`: see there why not 19). */
   buildNice?: number;
 }
 
-let tsxApi: string | undefined;
-
-/** The file URL of tsx's ESM registration API (only needed when running from TypeScript source). */
-function tsxApiUrl(): string {
-  if (tsxApi === undefined) {
-    const require = createRequire(import.meta.url);
-    const manifest = require.resolve('tsx/package.json');
-    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
-      exports: Record<string, { import?: { default?: string } }>;
-    };
-    const entry = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
-    tsxApi = pathToFileURL(join(dirname(manifest), entry)).href;
-  }
-  return tsxApi;
-}
-
-/** Starts a worker thread on the module `baseName` next to this one (compiled, or through tsx). */
-function spawnThread(baseName: string, workerData?: unknown): Worker {
-  const entry = siblingModuleUrl(import.meta.url, baseName);
-  const options = workerData === undefined ? {} : { workerData };
-  if (entry.pathname.endsWith('.js')) return new Worker(entry, options);
-  const code =
-    `import { register } from ${JSON.stringify(tsxApiUrl())}; register();\n` +
-    `await import(${JSON.stringify(entry.href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), options);
-}
+/** Starts a worker thread on the module `baseName` next to this one. */
+const spawnThread = (baseName: string, workerData?: unknown) =>
+  startModuleThread(siblingModuleUrl(import.meta.url, baseName), workerData);
 
 type Pending = { resolve: (r: FeedResult) => void; reject: (e: Error) => void };
 
@@ -331,8 +301,9 @@ export class ModelHolder {
     const store = await this.store();
     const meta = await getSnapshotArtifactMeta(store, active.info.snapshotId);
     if (meta === null) return;
-    const dataKey = await currentDataKey(store, this.options.build);
+    // One read of the sync state serves both the key and the recorded watermark.
     const syncWatermarkNow = await syncWatermark(store);
+    const dataKey = dataKeyOf(syncWatermarkNow, this.options.build);
     await updateSnapshotArtifactHeader(store, meta.id, {
       ...meta.header,
       dataKey,

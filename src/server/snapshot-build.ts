@@ -58,7 +58,8 @@ export async function currentDataKey(store: Store, build: BuildOptions = {}): Pr
   return dataKeyOf(await syncWatermark(store), build);
 }
 
-function dataKeyOf(watermark: Record<string, string>, build: BuildOptions): string {
+/** The data key of a sync watermark under `build` options (see `currentDataKey`). */
+export function dataKeyOf(watermark: Record<string, string>, build: BuildOptions = {}): string {
   const { now: _now, ...options } = resolveBuildOptions(build);
   return stableJson({ format: ARTIFACT_FORMAT_VERSION, watermark, options });
 }

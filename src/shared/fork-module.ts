@@ -1,4 +1,5 @@
-// Starts a sibling module in a child process with an IPC channel, at a low CPU priority: the way heavy
+// Starts a sibling module in a child process with an IPC channel, at a low CPU priority (or in a worker
+// thread): the way heavy
 // batch work (syncs, model builds) stays off the serving process's event loop and out of its CPU share.
 // Works from TypeScript source (the child runs through tsx's loader) and from the compiled `dist/`.
 import { type ChildProcess, fork } from 'node:child_process';
@@ -7,6 +8,7 @@ import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 /**
  * Niceness for batch work beside a serving process (model builds, syncs). CFS gives a nice-5 process
@@ -31,22 +33,27 @@ export interface ForkModuleOptions {
   execArgv?: readonly string[];
 }
 
-let tsxLoader: string | undefined;
+const tsxEntries = new Map<string, string>();
 
 /**
- * The absolute file URL of tsx's `--import` entry, resolved from this package (so the child finds it
- * whatever its working directory).
+ * The absolute file URL of a tsx entry point (`.` is the `--import` loader, `./esm/api` the registration
+ * API), resolved from this package's tsx so it is found whatever the working directory.
  */
-function tsxLoaderUrl(): string {
-  if (tsxLoader === undefined) {
+function tsxEntryUrl(subpath: '.' | './esm/api', fallback: string): string {
+  let url = tsxEntries.get(subpath);
+  if (url === undefined) {
     const require = createRequire(import.meta.url);
     const manifest = require.resolve('tsx/package.json');
     const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> };
-    const root = pkg.exports?.['.'];
-    const entry = typeof root === 'string' ? root : './dist/loader.mjs';
-    tsxLoader = pathToFileURL(join(dirname(manifest), entry)).href;
+    const target = pkg.exports?.[subpath];
+    const entry =
+      typeof target === 'string'
+        ? target
+        : ((target as { import?: { default?: string } } | undefined)?.import?.default ?? fallback);
+    url = pathToFileURL(join(dirname(manifest), entry)).href;
+    tsxEntries.set(subpath, url);
   }
-  return tsxLoader;
+  return url;
 }
 
 function isTypeScript(url: URL): boolean {
@@ -89,7 +96,10 @@ export function forkModule(entry: URL, options: ForkModuleOptions = {}): ChildPr
     throw new TypeError(`forkModule needs a file: URL, got ${entry.protocol}`);
   }
   const child = fork(fileURLToPath(entry), [], {
-    execArgv: [...(isTypeScript(entry) ? ['--import', tsxLoaderUrl()] : []), ...execArgv],
+    execArgv: [
+      ...(isTypeScript(entry) ? ['--import', tsxEntryUrl('.', './dist/loader.mjs')] : []),
+      ...execArgv,
+    ],
     env,
     serialization,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -108,4 +118,17 @@ export function forkModule(entry: URL, options: ForkModuleOptions = {}): ChildPr
     }
   }
   return child;
+}
+
+/**
+ * Starts `entry` (a sibling module's `file:` URL) in a worker thread: a `.js` entry as it is, a `.ts`
+ * entry through tsx's registration API (worker threads do not inherit the loader).
+ * @example const worker = startModuleThread(siblingModuleUrl(import.meta.url, 'model-worker'));
+ */
+export function startModuleThread(entry: URL, workerData?: unknown): Worker {
+  const options = workerData === undefined ? {} : { workerData };
+  if (!isTypeScript(entry)) return new Worker(entry, options);
+  const api = tsxEntryUrl('./esm/api', './dist/esm/api/index.mjs');
+  const code = `import { register } from ${JSON.stringify(api)}; register();\nawait import(${JSON.stringify(entry.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), options);
 }
