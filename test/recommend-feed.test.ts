@@ -18,6 +18,7 @@ import {
 } from '../src/recommend/index.js';
 import { mulberry32 } from '../src/recommend/random.js';
 import { FeedError } from '../src/shared/errors.js';
+import { type EventTuple, interactionColumns } from './support/synthetic-training.js';
 
 const DAY = 86_400;
 const NOW = 1_700_000_000;
@@ -42,7 +43,7 @@ function generate(seed = 1): TrainingData {
       keywords: [name.toLowerCase(), `tag${i % 4}`],
     });
   }
-  const events: [number, number, number, number, number][] = [];
+  const events: EventTuple[] = [];
   for (let u = 1; u <= 80; u++) {
     const taste = Math.floor(rand() * CATEGORIES.length);
     const n = 3 + Math.floor(rand() * 25);
@@ -63,14 +64,7 @@ function generate(seed = 1): TrainingData {
   return {
     users: Int32Array.from({ length: 82 }, (_, u) => u + 1), // users 81 and 82 never interacted
     posts,
-    interactions: {
-      length: events.length,
-      userId: Int32Array.from(events, (e) => e[0]),
-      postId: Int32Array.from(events, (e) => e[1]),
-      kind: Uint8Array.from(events, (e) => e[2]),
-      at: Float64Array.from(events, (e) => e[3]),
-      ratingPercent: Float32Array.from(events, (e) => e[4]),
-    },
+    interactions: interactionColumns(events),
     now: NOW,
   };
 }

@@ -1,6 +1,6 @@
 // Synthetic training data with structure every model can find: users with one favourite category,
 // creators, fresh posts and 40 days of interactions (many trend buckets).
-import type { PostContent, TrainingData } from '../../src/recommend/index.js';
+import type { InteractionColumns, PostContent, TrainingData } from '../../src/recommend/index.js';
 import { InteractionKind } from '../../src/recommend/index.js';
 import { mulberry32 } from '../../src/recommend/random.js';
 
@@ -13,6 +13,21 @@ const CATEGORIES = ['Fitness', 'Cooking', 'Music', 'Travel', 'Finance', 'Comedy'
  * 300 posts (6 categories, 9 creators, some fresh) and 120 users with one favourite category whose
  * interactions spread over 40 days, so the trend signal has many time buckets.
  */
+/** An interaction as a tuple: user, post, `InteractionKind` code, epoch seconds, rating percent (or NaN). */
+export type EventTuple = [user: number, post: number, kind: number, at: number, ratingPercent: number];
+
+/** Interaction columns from event tuples. */
+export function interactionColumns(events: readonly EventTuple[]): InteractionColumns {
+  return {
+    length: events.length,
+    userId: Int32Array.from(events, (e) => e[0]),
+    postId: Int32Array.from(events, (e) => e[1]),
+    kind: Uint8Array.from(events, (e) => e[2]),
+    at: Float64Array.from(events, (e) => e[3]),
+    ratingPercent: Float32Array.from(events, (e) => e[4]),
+  };
+}
+
 export function syntheticTrainingData(seed = 3): TrainingData {
   const rand = mulberry32(seed);
   const posts: PostContent[] = [];
@@ -30,7 +45,7 @@ export function syntheticTrainingData(seed = 3): TrainingData {
       keywords: [name.toLowerCase(), `tag${i % 7}`],
     });
   }
-  const events: [number, number, number, number, number][] = [];
+  const events: EventTuple[] = [];
   for (let u = 1; u <= 120; u++) {
     const taste = Math.floor(rand() * CATEGORIES.length);
     const start = NOW - (2 + rand() * 38) * DAY;
@@ -45,14 +60,7 @@ export function syntheticTrainingData(seed = 3): TrainingData {
   return {
     users: Int32Array.from({ length: 121 }, (_, u) => u + 1), // user 121 never interacted
     posts,
-    interactions: {
-      length: events.length,
-      userId: Int32Array.from(events, (e) => e[0]),
-      postId: Int32Array.from(events, (e) => e[1]),
-      kind: Uint8Array.from(events, (e) => e[2]),
-      at: Float64Array.from(events, (e) => e[3]),
-      ratingPercent: Float32Array.from(events, (e) => e[4]),
-    },
+    interactions: interactionColumns(events),
     now: NOW,
   };
 }
