@@ -80,3 +80,10 @@ export const DEFAULT_PAGE_SIZE = 10;
 export const MAX_PAGE_SIZE = 100;
 /** Deepest rank a feed serves (page × page_size); deeper pages are empty. */
 export const MAX_FEED_DEPTH = 10_000;
+
+/**
+ * Ranked posts kept per user in a served snapshot (`precomputeRankings`). A feed that reads no deeper
+ * (page × page_size plus the composition's look-ahead of 64) is composed from that list in O(depth),
+ * whatever the catalogue's size: 100 covers page 1 at page_size ≤ 36, pages 1–3 at the default 10.
+ */
+export const PRECOMPUTED_RANKING_DEPTH = 100;

@@ -3,12 +3,13 @@
 // and cut the requested page out of it.
 
 import { FeedError } from '../shared/errors.js';
-import { filterColumns, indexIn, postColOf } from './base.js';
+import { filterColumns, indexIn, postColOf, userRowOf } from './base.js';
 import { DEFAULT_MODEL, DEFAULT_PAGE_SIZE, MAX_FEED_DEPTH, MAX_PAGE_SIZE } from './defaults.js';
 import type { LiveEvent, UserHistory } from './history.js';
 import { userHistory } from './history.js';
 import { type HybridParams, hybridContributions } from './models/hybrid.js';
 import type { Recommender } from './models/recommender.js';
+import type { PrecomputedRankings } from './precomputed.js';
 import type { ComponentName, ModelName } from './registry.js';
 import type { ModelSnapshot } from './snapshot.js';
 import { selectTopK } from './topk.js';
@@ -156,7 +157,14 @@ function score(
  * buffer doubles and is rescanned, which never changes the order already handed out (the top k of a larger
  * k starts with the top k of a smaller one).
  */
-class RankedStream {
+/** Columns of one ranking, best first; `lastScore` is the score of the column `next()` returned last. */
+interface ColumnStream {
+  next(): number;
+  readonly lastScore: number;
+}
+
+class RankedStream implements ColumnStream {
+  lastScore = 0;
   private buf = new Int32Array(0);
   private n = 0;
   private pos = 0;
@@ -180,40 +188,92 @@ class RankedStream {
       this.n = selectTopK(this.scores, this.k, this.seen, this.candidates, this.buf);
       if (this.pos >= this.n) return -1;
     }
-    return this.buf[this.pos++]!;
+    const col = this.buf[this.pos++]!;
+    this.lastScore = this.scores[col]!;
+    return col;
+  }
+}
+
+/** A ranking already in order (a precomputed list, or the fresh posts by popularity), seen columns skipped. */
+class ListStream implements ColumnStream {
+  lastScore = 0;
+  private pos: number;
+
+  constructor(
+    private readonly cols: Int32Array,
+    private readonly scores: Float32Array | null,
+    private readonly seen: Uint8Array | null,
+    from = 0,
+    private readonly end = cols.length,
+  ) {
+    this.pos = from;
+  }
+
+  next(): number {
+    while (this.pos < this.end) {
+      const at = this.pos++;
+      const col = this.cols[at]!;
+      if (this.seen !== null && this.seen[col] !== 0) continue;
+      this.lastScore = this.scores === null ? 0 : this.scores[at]!;
+      return col;
+    }
+    return -1;
   }
 }
 
 interface Slot {
   col: number;
   source: 'model' | 'fresh';
+  score: number;
 }
 
 /** Slots `compose` may draw ahead of the page, looking for one that keeps the run bounds. */
 const COMPOSE_LOOKAHEAD = 64;
 
 /**
+ * How deep `compose` can read a stream for `need` slots: a draw happens only while fewer than `need`
+ * slots are placed and fewer than COMPOSE_LOOKAHEAD wait, so at most need + COMPOSE_LOOKAHEAD − 1 slots
+ * are ever drawn. Each column a stream hands out is either drawn or skipped because the other stream drew
+ * it first, so neither stream reads past that many columns: one top-k scan each, never a rescan, and a
+ * precomputed list at least this long serves the request exactly.
+ */
+const composeDepth = (need: number) => need + COMPOSE_LOOKAHEAD;
+
+/** The snapshot's fresh posts by popularity (selectTopK's order), computed once per thread. */
+function freshByPopularity(snapshot: ModelSnapshot): Int32Array {
+  const { scratch, freshCols } = snapshot;
+  if (scratch.freshOrder === null) {
+    const order = new Int32Array(freshCols.length);
+    const n = selectTopK(snapshot.popularScores, freshCols.length, null, freshCols, order);
+    scratch.freshOrder = order.subarray(0, n);
+  }
+  return scratch.freshOrder;
+}
+
+/**
  * The first `need` slots of the composed feed. The composed order depends only on the ranking (and the
  * fresh ranking), never on `need`, so page p is always the same slice: pagination is stable.
  */
-function compose(snapshot: ModelSnapshot, s: Scored, need: number, categoryFiltered: boolean): Slot[] {
+function compose(
+  snapshot: ModelSnapshot,
+  main: ColumnStream,
+  candidates: Int32Array | null,
+  need: number,
+): Slot[] {
   const { base, scratch } = snapshot;
   const params = snapshot.options.compose;
   const used = scratch.used;
-  // How deep a stream can be read: a draw happens only while fewer than `need` slots are placed and
-  // fewer than COMPOSE_LOOKAHEAD wait, so at most need + COMPOSE_LOOKAHEAD − 1 slots are ever drawn. Each
-  // column a stream hands out is either drawn or skipped because the other stream drew it first, so
-  // neither stream reads past that many columns: one top-k scan each, never a rescan.
-  const depth = need + COMPOSE_LOOKAHEAD;
-  const main = new RankedStream(scratch.scores, scratch.seen, s.candidates, depth);
-  let freshCandidates: Int32Array | null = null;
+  const categoryFiltered = candidates !== null;
+  let fresh: ColumnStream | null = null;
   if (params.freshEvery > 0 && snapshot.freshCols.length > 0) {
-    freshCandidates = s.candidates ? intersect(snapshot.freshCols, s.candidates) : snapshot.freshCols;
+    if (candidates) {
+      const freshCandidates = intersect(snapshot.freshCols, candidates);
+      if (freshCandidates.length > 0)
+        fresh = new RankedStream(snapshot.popularScores, scratch.seen, freshCandidates, composeDepth(need));
+    } else {
+      fresh = new ListStream(freshByPopularity(snapshot), null, scratch.seen);
+    }
   }
-  const fresh =
-    freshCandidates && freshCandidates.length > 0
-      ? new RankedStream(snapshot.popularScores, scratch.seen, freshCandidates, depth)
-      : null;
   const marked: number[] = [];
   let drawn = 0;
   const draw = (): Slot | null => {
@@ -223,7 +283,7 @@ function compose(snapshot: ModelSnapshot, s: Scored, need: number, categoryFilte
         if (used[c] === 0) {
           used[c] = 1;
           marked.push(c);
-          return { col: c, source: 'fresh' };
+          return { col: c, source: 'fresh', score: snapshot.popularScores[c]! };
         }
       }
     }
@@ -231,7 +291,7 @@ function compose(snapshot: ModelSnapshot, s: Scored, need: number, categoryFilte
       if (used[c] === 0) {
         used[c] = 1;
         marked.push(c);
-        return { col: c, source: 'model' };
+        return { col: c, source: 'model', score: main.lastScore };
       }
     }
     return null;
@@ -328,6 +388,87 @@ export function recommendFeed(snapshot: ModelSnapshot, request: FeedRequest = {}
   const pageSize = request.pageSize ?? DEFAULT_PAGE_SIZE;
   checkInt('page', page, 1, Number.MAX_SAFE_INTEGER);
   checkInt('page_size', pageSize, 1, MAX_PAGE_SIZE);
+  return fromPrecomputed(snapshot, request, page, pageSize) ?? scoredFeed(snapshot, request, page, pageSize);
+}
+
+/** The page's items from composed slots; model slots carry `model` as their source. */
+function pageItems(snapshot: ModelSnapshot, slots: readonly Slot[], model: string): FeedItem[] {
+  return slots.map((slot) => ({
+    postId: snapshot.base.postIds[slot.col]!,
+    score: slot.score,
+    source: slot.source === 'fresh' ? 'fresh' : model,
+  }));
+}
+
+/**
+ * The feed from the snapshot's precomputed list of this user, or null when the request needs scoring:
+ * another model, a category filter, live events, explanations, the raw ranking, or a page deeper than
+ * the list. The same page scoring would give (see `precomputed.ts`).
+ */
+function fromPrecomputed(
+  snapshot: ModelSnapshot,
+  request: FeedRequest,
+  page: number,
+  pageSize: number,
+): FeedResult | null {
+  const rankings: PrecomputedRankings | undefined = snapshot.data.rankings;
+  if (
+    rankings === undefined ||
+    request.userId === undefined ||
+    request.compose === false ||
+    request.explain === true ||
+    (request.liveEvents !== undefined && request.liveEvents.length > 0) ||
+    (request.category !== undefined && request.category.trim() !== '') ||
+    (request.model ?? DEFAULT_MODEL) !== rankings.model
+  ) {
+    return null;
+  }
+  const { base, scratch } = snapshot;
+  const row = userRowOf(base, request.userId);
+  if (row < 0) return null;
+  const { indptr, indices } = base.userItems;
+  const historyStart = indptr[row]!;
+  const historyEnd = indptr[row + 1]!;
+  const historyLength = historyEnd - historyStart;
+  if (historyLength === 0) return null;
+  const listStart = rankings.offsets[row]!;
+  const listEnd = rankings.offsets[row + 1]!;
+  const total = base.nPosts - historyLength;
+  const need = Math.min(page * pageSize, total, MAX_FEED_DEPTH);
+  // A full-length list may stop short of what this page could read: score instead.
+  if (listEnd - listStart === rankings.depth && composeDepth(need) > rankings.depth) return null;
+  const fellBack = rankings.fallback[row] === 1;
+  const result: FeedResult = {
+    items: [],
+    model: fellBack ? 'popular' : rankings.model,
+    cold: false,
+    fallback: fellBack,
+    historyLength,
+    page,
+    pageSize,
+    total,
+  };
+  const from = (page - 1) * pageSize;
+  if (from >= need) return result;
+  // The list already leaves out the user's posts; the fresh stream needs them marked.
+  const { seen } = scratch;
+  for (let i = historyStart; i < historyEnd; i++) seen[indices[i]!] = 1;
+  try {
+    const main = new ListStream(rankings.cols, rankings.scores, null, listStart, listEnd);
+    result.items = pageItems(snapshot, compose(snapshot, main, null, need).slice(from), result.model);
+    return result;
+  } finally {
+    for (let i = historyStart; i < historyEnd; i++) seen[indices[i]!] = 0;
+  }
+}
+
+/** The feed by scoring the catalogue for this request. */
+function scoredFeed(
+  snapshot: ModelSnapshot,
+  request: FeedRequest,
+  page: number,
+  pageSize: number,
+): FeedResult {
   const s = score(snapshot, request.userId, request.model, request.category, request.liveEvents, true)!;
   try {
     const result: FeedResult = {
@@ -343,27 +484,50 @@ export function recommendFeed(snapshot: ModelSnapshot, request: FeedRequest = {}
     const from = (page - 1) * pageSize;
     const need = Math.min(page * pageSize, s.total, MAX_FEED_DEPTH);
     if (from >= need) return result;
+    const { scores, seen } = snapshot.scratch;
     let slots: Slot[];
     if (request.compose === false) {
       const buf = new Int32Array(need);
-      const n = selectTopK(snapshot.scratch.scores, need, snapshot.scratch.seen, s.candidates, buf);
-      slots = Array.from(buf.subarray(0, n), (col) => ({ col, source: 'model' as const }));
+      const n = selectTopK(scores, need, seen, s.candidates, buf);
+      slots = Array.from(buf.subarray(0, n), (col) => ({
+        col,
+        source: 'model' as const,
+        score: scores[col]!,
+      }));
     } else {
-      slots = compose(snapshot, s, need, s.candidates !== null);
+      const main = new RankedStream(scores, seen, s.candidates, composeDepth(need));
+      slots = compose(snapshot, main, s.candidates, need);
     }
-    const scores = snapshot.scratch.scores;
     const pageSlots = slots.slice(from);
-    const reasons = request.explain ? reasonsFor(s, pageSlots, snapshot) : null;
-    pageSlots.forEach((slot, i) => {
-      const item: FeedItem = {
-        postId: snapshot.base.postIds[slot.col]!,
-        score: slot.source === 'fresh' ? snapshot.popularScores[slot.col]! : scores[slot.col]!,
-        source: slot.source === 'fresh' ? 'fresh' : s.model,
-      };
-      if (reasons) item.reason = reasons[i]!;
-      result.items.push(item);
-    });
+    result.items = pageItems(snapshot, pageSlots, s.model);
+    if (request.explain) {
+      const reasons = reasonsFor(s, pageSlots, snapshot);
+      result.items.forEach((item, i) => {
+        item.reason = reasons[i]!;
+      });
+    }
     return result;
+  } finally {
+    s.release();
+  }
+}
+
+/**
+ * The top `buf.length` unseen posts of user row `row` under `model` (popular when it cannot score the
+ * user), written into `buf`; `scores` is the scratch score vector they were ranked by, valid until the
+ * next request. For `precomputeRankings`.
+ */
+export function rankUserRow(
+  snapshot: ModelSnapshot,
+  row: number,
+  model: string,
+  buf: Int32Array,
+): { count: number; fallback: boolean; scores: Float32Array } {
+  const s = score(snapshot, snapshot.base.userIds[row]!, model, undefined, undefined, true)!;
+  try {
+    const k = Math.min(buf.length, s.total);
+    const count = selectTopK(snapshot.scratch.scores, k, snapshot.scratch.seen, null, buf);
+    return { count, fallback: s.fallback, scores: snapshot.scratch.scores };
   } finally {
     s.release();
   }

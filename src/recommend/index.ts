@@ -24,6 +24,8 @@ export type { Recommender, ScoreOptions, SparseScores } from './models/recommend
 export type { SeedHybridParams } from './models/seed-hybrid.js';
 export type { SequenceParams } from './models/sequence.js';
 export type { TrendParams } from './models/trend.js';
+export type { PrecomputedRankings, PrecomputeOptions } from './precomputed.js';
+export { precomputeRankings, withPrecomputedRankings } from './precomputed.js';
 export type { ComponentName, ModelName, ModelRegistry } from './registry.js';
 export {
   blendOrder,

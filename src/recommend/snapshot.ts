@@ -15,6 +15,7 @@ import {
 import { type AnyModelDefinition, bindModel, type ModelEnv, Scratch } from './model.js';
 import type { HybridParams } from './models/hybrid.js';
 import type { Recommender } from './models/recommender.js';
+import type { PrecomputedRankings } from './precomputed.js';
 import {
   blendOrder,
   entryOf,
@@ -70,6 +71,8 @@ export interface SnapshotData {
   readonly stats: SnapshotStats;
   /** Posts fresh enough for the feed's reserved slots (columns ascending). */
   readonly freshCols: Int32Array;
+  /** Per-user rankings of the default model, when the build precomputed them (`precomputed.ts`). */
+  readonly rankings?: PrecomputedRankings;
 }
 
 /** Per-snapshot buffers of the feed (requests are synchronous, so one set per thread suffices). */
@@ -77,6 +80,8 @@ export interface FeedScratch {
   scores: Float32Array;
   seen: Uint8Array;
   used: Uint8Array;
+  /** The fresh posts by popularity, once a feed asked for them. */
+  freshOrder: Int32Array | null;
 }
 
 /** A snapshot opened for scoring in this thread: share it between requests; open a new one per build. */
@@ -325,6 +330,7 @@ export function openSnapshot(
       scores: new Float32Array(base.nPosts),
       seen: new Uint8Array(base.nPosts),
       used: new Uint8Array(base.nPosts),
+      freshOrder: null,
     },
   });
 }

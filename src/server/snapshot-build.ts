@@ -6,8 +6,10 @@ import {
   type BuildOptions,
   encodeSnapshot,
   fitSnapshot,
+  PRECOMPUTED_RANKING_DEPTH,
   resolveBuildOptions,
   type SnapshotData,
+  withPrecomputedRankings,
 } from '../recommend/index.js';
 import { maxFeedEventId } from '../store/feed-events.js';
 import { saveSnapshotArtifact } from '../store/snapshots.js';
@@ -61,7 +63,12 @@ export async function currentDataKey(store: Store, build: BuildOptions = {}): Pr
 /** The data key of a sync watermark under `build` options (see `currentDataKey`). */
 export function dataKeyOf(watermark: Record<string, string>, build: BuildOptions = {}): string {
   const { now: _now, ...options } = resolveBuildOptions(build);
-  return stableJson({ format: ARTIFACT_FORMAT_VERSION, watermark, options });
+  return stableJson({
+    format: ARTIFACT_FORMAT_VERSION,
+    watermark,
+    options,
+    rankingDepth: PRECOMPUTED_RANKING_DEPTH,
+  });
 }
 
 export interface BuildArtifactOptions {
@@ -96,7 +103,10 @@ export async function fitFromStore(
   const data = await loadTrainingDataFromStore(store, { feedEventsUpToId: feedEventWatermark });
   const loadSeconds = (performance.now() - started) / 1000;
   const fitStarted = performance.now();
-  const fitted = fitSnapshot(data, build, { ...(onStep ? { onStep } : {}) });
+  const fit = fitSnapshot(data, build, { ...(onStep ? { onStep } : {}) });
+  // Served snapshots carry every user's ranked list, so most feeds never score the catalogue.
+  onStep?.('rankings', 0, 1);
+  const fitted = withPrecomputedRankings(fit, { depth: PRECOMPUTED_RANKING_DEPTH });
   const { stats } = fitted;
   const meta: SnapshotMeta = {
     dataKey: dataKeyOf(watermark, build),

@@ -15,6 +15,7 @@ export function encodeSnapshot<M>(data: SnapshotData, meta: M, options: EncodeOp
     options: data.options,
     stats: data.stats,
     freshCols: data.freshCols,
+    ...(data.rankings ? { rankings: data.rankings } : {}),
   } as unknown as PlainData;
   return encodeArtifact(tree, meta, options);
 }

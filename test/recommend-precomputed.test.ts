@@ -1,0 +1,113 @@
+// Precomputed per-user rankings (issue 7: candidates first): a feed composed from a user's stored list is
+// the feed scoring would serve, requests the list cannot answer are scored, and the lists survive the
+// artifact.
+import { describe, expect, it } from 'vitest';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  type FeedRequest,
+  fitSnapshot,
+  openSnapshot,
+  precomputeRankings,
+  recommendFeed,
+  type SnapshotData,
+  withPrecomputedRankings,
+} from '../src/recommend/index.js';
+import { syntheticTrainingData } from './support/synthetic-training.js';
+
+const DEPTH = 100;
+const data: SnapshotData = fitSnapshot(syntheticTrainingData(5));
+const withLists = withPrecomputedRankings(data, { depth: DEPTH });
+const userIds = Array.from(data.base.userIds);
+
+/** True when `request` was answered without scoring: the score buffer still holds its sentinel. */
+function answeredFromList(snapshot: ReturnType<typeof openSnapshot>, request: FeedRequest): boolean {
+  snapshot.scratch.scores.fill(-12345);
+  recommendFeed(snapshot, request);
+  return snapshot.scratch.scores.every((v) => v === -12345);
+}
+
+describe('precomputed rankings', () => {
+  it('keep the top unseen posts of every user with history, best first', () => {
+    const rankings = withLists.rankings!;
+    expect(rankings.model).toBe('hybrid');
+    const { indptr, indices } = data.base.userItems;
+    for (let row = 0; row < userIds.length; row++) {
+      const list = rankings.cols.subarray(rankings.offsets[row]!, rankings.offsets[row + 1]!);
+      const seen = new Set(indices.subarray(indptr[row]!, indptr[row + 1]!));
+      if (seen.size === 0) {
+        expect(list.length).toBe(0);
+        continue;
+      }
+      expect(list.length).toBe(Math.min(DEPTH, data.base.nPosts - seen.size));
+      for (const col of list) expect(seen.has(col)).toBe(false);
+      const scores = rankings.scores.subarray(rankings.offsets[row]!, rankings.offsets[row + 1]!);
+      for (let i = 1; i < scores.length; i++) expect(scores[i]!).toBeLessThanOrEqual(scores[i - 1]!);
+    }
+  });
+
+  it('serve the same pages as scoring, for every user, page and page size', () => {
+    const scored = openSnapshot(data);
+    const listed = openSnapshot(withLists);
+    let fromList = 0;
+    for (const userId of userIds) {
+      for (const [page, pageSize] of [
+        [1, 10],
+        [2, 10],
+        [1, 20],
+        [1, 36],
+        [1, 37],
+        [3, 10],
+        [4, 10],
+        [2, 50],
+        [30, 10],
+      ] as const) {
+        const request = { userId, page, pageSize };
+        expect(recommendFeed(listed, request)).toEqual(recommendFeed(scored, request));
+        if (answeredFromList(listed, request)) fromList++;
+      }
+    }
+    // Pages within the lists' reach come from the lists (every user with history, pages ≤ 36 deep).
+    expect(fromList).toBeGreaterThan(userIds.length * 4);
+  });
+
+  it('leave requests the lists cannot answer to scoring', () => {
+    const listed = openSnapshot(withLists);
+    const userId = userIds.find(
+      (_id, row) => data.base.userItems.indptr[row + 1]! > data.base.userItems.indptr[row]!,
+    )!;
+    expect(answeredFromList(listed, { userId, pageSize: 20 })).toBe(true);
+    for (const request of [
+      { userId, pageSize: 20, explain: true },
+      { userId, pageSize: 20, model: 'ease' },
+      { userId, pageSize: 20, category: 'Music' },
+      { userId, pageSize: 20, compose: false },
+      { userId, pageSize: 20, liveEvents: [{ postId: 777, kind: 'like' as const }] },
+      { userId, page: 2, pageSize: 20 },
+      { userId: 121, pageSize: 20 }, // no history
+      { pageSize: 20 },
+    ]) {
+      expect(answeredFromList(listed, request), JSON.stringify(request)).toBe(false);
+    }
+  });
+
+  it('round-trip through the artifact', () => {
+    const { bytes } = encodeSnapshot(withLists, {});
+    const decoded = decodeSnapshot(bytes).data;
+    expect(decoded.rankings).toEqual(withLists.rankings);
+    const opened = openSnapshot(decoded);
+    const scored = openSnapshot(data);
+    for (const userId of userIds.slice(0, 40)) {
+      expect(recommendFeed(opened, { userId, pageSize: 20 })).toEqual(
+        recommendFeed(scored, { userId, pageSize: 20 }),
+      );
+    }
+  });
+
+  it('are not made for a depth of 0 or a snapshot without the default model', () => {
+    expect(precomputeRankings(openSnapshot(data), { depth: 0 })).toBeNull();
+    const popularOnly = fitSnapshot(syntheticTrainingData(5), { models: ['popular'] });
+    expect(precomputeRankings(openSnapshot(popularOnly), { depth: 10 })).toBeNull();
+    expect(() => precomputeRankings(openSnapshot(data), { depth: -1 })).toThrow(/depth/);
+  });
+});
