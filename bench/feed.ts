@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/feed.ts [--users=N] [--posts=N] [--interactions=N] [--duration=S] [--warmup=S]
 //                         [--connections=N] [--workers=N] [--with-history] [--fresh] [--cpu-prof]
-//                         [--as-users]
+//                         [--as-users] [--from-source]
 //
 // --as-users (`npm run bench:feed:users`) measures the service the way users load it (issue 7): 32
 // keep-alive connections of users with history, started the moment /ready is true (no warm-up); then a
@@ -19,7 +19,7 @@
 // The database is generated once (written straight through the store, no HTTP) and kept under .bench/
 // for later runs; --fresh rebuilds it. The server runs in its own process so the load generator does
 // not share its event loop; --cpu-prof writes the server's CPU profile to .bench/.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -110,24 +110,20 @@ async function prepareDatabase(): Promise<void> {
   }
 }
 
+/**
+ * The CLI as users run it: compiled (`npm run build`, done once per bench run), unless --from-source
+ * runs it through tsx (whose start-up transpiling adds seconds to every restart and thread).
+ */
+const fromSource = args.has('from-source');
+if (!fromSource) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+const cliEntry = fromSource ? ['--import', 'tsx', 'src/cli/main.ts'] : ['dist/cli/main.js'];
+
 /** Starts `serve` in a child process on a free port; resolves with its base URL. */
 async function startServer(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const profile = args.has('cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${benchDir}`] : [];
   const child = spawn(
     process.execPath,
-    [
-      ...profile,
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
-      'serve',
-      '--db',
-      dbPath,
-      '--port',
-      '0',
-      '--workers',
-      String(workers),
-    ],
+    [...profile, ...cliEntry, 'serve', '--db', dbPath, '--port', '0', '--workers', String(workers)],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', ...env } },
   );
   const lines = createInterface({ input: child.stdout! });
