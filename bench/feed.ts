@@ -299,6 +299,10 @@ async function asUsers(): Promise<void> {
       swapped = g !== null && g > generation;
     }
     const phaseSeconds = (Date.now() - phaseStart) / 1000;
+    // Which part of the phase (sync, build, load and swap) costs the most shows in its windows.
+    console.log(
+      `5-s windows (req/s/p99 ms): ${windows.map((w) => `${Math.round(w.requests.average)}/${w.latency.p99}`).join(' ')}`,
+    );
     const total = windows.reduce((n, w) => n + w.requests.total, 0);
     const p99 = Math.max(...windows.map((w) => w.latency.p99));
     const failed = windows.reduce((n, w) => n + w.non2xx + w.errors + w.timeouts, 0);
