@@ -111,7 +111,7 @@ export async function buildApp({
       logger?.warn({ err: describeError(error) }, 'live-event catch-up failed'),
     );
     metrics.modelSwapped(info);
-    const next = new PostCache(store);
+    const next = new PostCache(store, { previous: posts });
     if (!warmPostCache) {
       posts.close();
       posts = next;

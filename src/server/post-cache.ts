@@ -8,6 +8,11 @@ import { renderPostJson } from './render.js';
 export interface PostCacheOptions {
   /** Posts read per query when warming the whole catalogue. */
   warmBatchSize?: number;
+  /**
+   * The cache this one replaces: a post rendered to the same bytes keeps the old buffer, so during a
+   * swap the two caches hold one copy of every unchanged post, not two. Released once warm.
+   */
+  previous?: PostCache;
 }
 
 /** Rendered post JSON (UTF-8 bytes, ready to send) per post id for one snapshot. */
@@ -16,12 +21,14 @@ export class PostCache {
   private readonly missing = new Set<number>();
   private closed = false;
   private readonly warmBatchSize: number;
+  private previous: PostCache | null;
 
   constructor(
     private readonly store: Store,
-    { warmBatchSize = 500 }: PostCacheOptions = {},
+    { warmBatchSize = 500, previous }: PostCacheOptions = {},
   ) {
     this.warmBatchSize = warmBatchSize;
+    this.previous = previous ?? null;
   }
 
   get size(): number {
@@ -60,9 +67,12 @@ export class PostCache {
       for (const row of rows) {
         const post = decodeRow<Record<string, unknown>>(POST_SPEC, row);
         const id = Number(post.id);
-        if (!this.rendered.has(id)) this.rendered.set(id, renderPostJson(post));
+        if (!this.rendered.has(id)) this.rendered.set(id, this.reuse(id, renderPostJson(post)));
       }
-      if (rows.length < this.warmBatchSize) return;
+      if (rows.length < this.warmBatchSize) {
+        this.previous = null;
+        return;
+      }
       afterId = Number(rows[rows.length - 1]!.id);
       // Let requests run between batches.
       await new Promise((resolve) => setImmediate(resolve));
@@ -72,6 +82,13 @@ export class PostCache {
   /** Stops a running warm-up (the cache of a replaced snapshot). */
   close(): void {
     this.closed = true;
+    this.previous = null;
+  }
+
+  /** The replaced cache's buffer for `id` when it holds the same bytes, else `rendered`. */
+  private reuse(id: number, rendered: Buffer): Buffer {
+    const old = this.previous?.rendered.get(id);
+    return old?.equals(rendered) ? old : rendered;
   }
 
   private async load(ids: number[]): Promise<void> {
@@ -81,7 +98,7 @@ export class PostCache {
       const post = decodeRow<Record<string, unknown>>(POST_SPEC, row);
       const id = Number(post.id);
       found.add(id);
-      this.rendered.set(id, renderPostJson(post));
+      this.rendered.set(id, this.reuse(id, renderPostJson(post)));
     }
     // A post the model knows but the store lost is not asked for again in this snapshot.
     for (const id of ids) if (!found.has(id)) this.missing.add(id);
