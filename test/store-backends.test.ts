@@ -65,7 +65,12 @@ describe.each(backends)('store on $dialect', ({ dialect, skipReason }) => {
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
         store.db,
       );
-      expect(rows.map((r) => r.name)).toEqual(['0001_initial', '0002_feed_events', '0003_model_snapshots']);
+      expect(rows.map((r) => r.name)).toEqual([
+        '0001_initial',
+        '0002_feed_events',
+        '0003_model_snapshots',
+        '0004_run_history',
+      ]);
       expect(await again.countUsers()).toBe(1);
     });
 

@@ -11,6 +11,7 @@ import { startSimulator } from '../simulator/index.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { logProgress, terminalProgress } from '../sync/progress.js';
+import { storeSyncRun, syncRunOf } from '../sync/run-record.js';
 import { runSync } from '../sync/sync.js';
 import { formatStats, formatSyncReport } from './format.js';
 import { interruptSignal } from './interrupt.js';
@@ -89,12 +90,17 @@ export function registerDemoCommand(program: Command): void {
         let example: Awaited<ReturnType<typeof examples>>;
         try {
           const progress = process.stderr.isTTY ? terminalProgress() : logProgress(createLogger());
+          const startedAt = new Date();
           const report = await runSync({
             store,
             upstream: { baseUrl: simulator.url, token, pageSize: 1000 },
             signal: interrupt.signal,
             progress,
           });
+          await storeSyncRun(
+            store,
+            syncRunOf(report, { trigger: 'demo', startedAt, aborted: interrupt.signal.aborted }),
+          );
           out.write(
             `\n2. sync into ${flags.db}:\n${formatSyncReport(report)}\n${formatStats(await store.stats())}`,
           );

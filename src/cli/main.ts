@@ -6,6 +6,7 @@ import { registerServeCommand } from '../server/cli.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { redact } from '../shared/redact.js';
 import { registerSimulateCommand } from '../simulator/cli.js';
+import { recordEvalRun } from '../store/eval-runs.js';
 import { openStore } from '../store/open.js';
 import { loadTrainingDataFromStore } from '../store/training-data.js';
 import { registerBuildCommand } from './build-command.js';
@@ -29,6 +30,14 @@ export function buildProgram(): Command {
       const store = await openStore(url);
       try {
         return await loadTrainingDataFromStore(store);
+      } finally {
+        await store.close();
+      }
+    },
+    saveReport: async (url, report, options) => {
+      const store = await openStore(url);
+      try {
+        return await recordEvalRun(store.db, report, options);
       } finally {
         await store.close();
       }

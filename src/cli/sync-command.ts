@@ -7,6 +7,7 @@ import { createLogger } from '../shared/logger.js';
 import { openStore } from '../store/open.js';
 import { summariserFromConfig } from '../sync/llm-summariser.js';
 import { logProgress, terminalProgress } from '../sync/progress.js';
+import { storeSyncRun, syncRunOf } from '../sync/run-record.js';
 import { parseSyncTargets, runSync, type SyncReport } from '../sync/sync.js';
 import { formatSyncReport } from './format.js';
 import { interruptSignal } from './interrupt.js';
@@ -66,6 +67,7 @@ export function registerSyncCommand(program: Command): void {
       const store = await openStore(config.database);
       const interrupt = interruptSignal(logger);
       let report: SyncReport;
+      const startedAt = new Date();
       try {
         report = await runSync({
           store,
@@ -77,6 +79,10 @@ export function registerSyncCommand(program: Command): void {
           progress,
           summarise: summariserFromConfig(config),
         });
+        if (report.skipped === undefined) {
+          const run = syncRunOf(report, { trigger: 'cli', startedAt, aborted: interrupt.signal.aborted });
+          await storeSyncRun(store, run, logger);
+        }
       } finally {
         interrupt.dispose();
         await store.close();

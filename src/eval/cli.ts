@@ -6,7 +6,7 @@ import { FeedError } from '../shared/errors.js';
 import { loadMovieLens } from './movielens.js';
 import { snapshotRecommender } from './recommender.js';
 import { formatReport } from './report.js';
-import type { BuildRecommender } from './run.js';
+import type { BuildRecommender, EvalReport } from './run.js';
 import { evaluate } from './run.js';
 import type { PositivesRule } from './split.js';
 import { POSITIVES_RULES } from './split.js';
@@ -18,6 +18,20 @@ export interface EvalCommandDeps {
   buildRecommender?: BuildRecommender;
   /** Where the report goes; default stdout. */
   write?: (text: string) => void;
+  /**
+   * Keeps a `--db` evaluation's report in that database (the dashboard shows the latest); resolves with
+   * its id. Unset, nothing is stored.
+   */
+  saveReport?: (url: string, report: EvalReport, options: EvalRunOptions) => Promise<number>;
+}
+
+/** The flags an evaluation ran with, stored beside its report. */
+export interface EvalRunOptions {
+  split: 'test' | 'validation';
+  positives: PositivesRule;
+  coldThreshold: number;
+  composed: boolean;
+  models: string[] | null;
 }
 
 function parseCount(flag: string, value: string): number {
@@ -81,6 +95,7 @@ export function registerEvalCommand(program: Command, deps: EvalCommandDeps = {}
       }
       let data: TrainingData;
       let positives: PositivesRule;
+      let storeUrl: string | null = null;
       if (flags.movielens !== undefined) {
         data = loadMovieLens(flags.movielens);
         positives = (flags.positives as PositivesRule | undefined) ?? 'movielens';
@@ -93,15 +108,28 @@ export function registerEvalCommand(program: Command, deps: EvalCommandDeps = {}
         }
         const url = loadConfig(process.env, flags.db === undefined ? {} : { database: flags.db }).database;
         data = await deps.loadFromStore(url);
+        storeUrl = url;
         positives = (flags.positives as PositivesRule | undefined) ?? 'empowerverse';
       }
+      const options: EvalRunOptions = {
+        split: flags.validation ? 'validation' : 'test',
+        positives,
+        coldThreshold,
+        composed: flags.composed === true,
+        models: flags.models !== undefined ? parseModels(flags.models) : null,
+      };
       const report = evaluate(data, {
         positives,
         coldThreshold,
-        split: flags.validation ? 'validation' : 'test',
-        ...(flags.models !== undefined ? { models: parseModels(flags.models) } : {}),
-        buildRecommender: deps.buildRecommender ?? snapshotRecommender({ composed: flags.composed === true }),
+        split: options.split,
+        ...(options.models !== null ? { models: options.models } : {}),
+        buildRecommender: deps.buildRecommender ?? snapshotRecommender({ composed: options.composed }),
       });
       write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      if (storeUrl !== null && deps.saveReport) {
+        const id = await deps.saveReport(storeUrl, report, options);
+        // stderr: stdout stays the report alone (--json output is parsed).
+        process.stderr.write(`eval run ${id} stored in the database (the dashboard's plots page shows it)\n`);
+      }
     });
 }

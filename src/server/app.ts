@@ -11,6 +11,7 @@ import type { Logger } from '../shared/logger.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import type { ServerContext } from './context.js';
+import { registerDashboard } from './dashboard/index.js';
 import { frameworkErrorHandler, installErrorHandling, validatorCompiler } from './errors.js';
 import { catchUpLiveEvents, LiveEvents } from './live-events.js';
 import { ServerMetrics } from './metrics.js';
@@ -30,7 +31,10 @@ export interface AppOptions {
   model: ModelHolder;
   /** Model a feed request that names none uses. */
   defaultModel?: ModelName;
-  /** Enables the admin routes (`Authorization: Bearer <token>`); unset, they do not exist (404). */
+  /**
+   * Enables the admin routes (`Authorization: Bearer <token>`) and the dashboard (`/dashboard`, sign-in or
+   * Bearer); unset, they do not exist (404).
+   */
   adminToken?: string;
   /** Upstream settings for admin and interval syncs; unset, `POST /admin/sync` answers 503. */
   upstream?: Omit<UpstreamClientOptions, 'signal'>;
@@ -208,7 +212,10 @@ export async function buildApp({
   registerEventRoutes(app, ctx);
   registerDataRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
-  if (adminToken !== undefined) registerAdminRoutes(app, ctx, adminToken);
+  if (adminToken !== undefined) {
+    registerAdminRoutes(app, ctx, adminToken);
+    await registerDashboard(app, ctx, adminToken);
+  }
   await app.ready();
   return app;
 }

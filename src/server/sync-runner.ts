@@ -7,8 +7,10 @@ import { describeError, FeedError } from '../shared/errors.js';
 import { BATCH_NICE, forkModule, siblingModuleUrl } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
 import { redact, registerSecret } from '../shared/redact.js';
+import type { SyncRunInput } from '../store/sync-runs.js';
 import type { Store } from '../store/types.js';
 import type { ProgressReporter } from '../sync/progress.js';
+import { storeSyncRun, syncRunOf } from '../sync/run-record.js';
 import { runSync, SYNC_TARGETS, type SyncReport } from '../sync/sync.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import type { FromSyncChild, ToSyncChild, UpstreamSettings } from './sync-protocol.js';
@@ -223,6 +225,7 @@ export class SyncRunner {
   ): Promise<void> {
     const { store, logger, onFinished, database } = this.options;
     let report: SyncReport;
+    let reported = false;
     try {
       const inChild = database !== undefined && upstream.fetch === undefined;
       const reports = inChild
@@ -230,6 +233,7 @@ export class SyncRunner {
         : runSync({ store, upstream, signal, progress: this.progress(run) });
       logger?.info({ run: run.id, trigger: run.trigger, childPid: run.pid }, 'sync started');
       report = await reports;
+      reported = true;
       for (const s of report.sources) {
         if (s.error !== undefined && run.sources[s.source]) run.sources[s.source]!.error = s.error;
       }
@@ -255,11 +259,49 @@ export class SyncRunner {
       { run: run.id, status: run.status, records: report.sources.reduce((n, s) => n + s.records, 0) },
       'sync finished',
     );
+    // Into the run history before the run stops counting as running, so whoever waits for the end sees it.
+    await storeSyncRun(store, reported ? this.historyOf(run, report) : this.historyOfBroken(run), logger);
     try {
       onFinished?.(report, run);
     } catch (error) {
       logger?.error({ err: describeError(error) }, 'sync follow-up failed');
     }
+  }
+
+  /** The run-history row of a run that reported. */
+  private historyOf(run: SyncRun, report: SyncReport): SyncRunInput {
+    return syncRunOf(report, {
+      trigger: run.trigger,
+      startedAt: new Date(run.started_at),
+      finishedAt: new Date(run.finished_at ?? Date.now()),
+      aborted: run.status === 'aborted',
+    });
+  }
+
+  /**
+   * The run-history row of a run that broke off without a report (its process died, the store could not
+   * be opened): the live progress is all that is known, so rows changed and durations are left unknown.
+   */
+  private historyOfBroken(run: SyncRun): SyncRunInput {
+    return {
+      trigger: run.trigger,
+      status: run.status === 'aborted' ? 'aborted' : 'failed',
+      startedAt: new Date(run.started_at),
+      finishedAt: new Date(run.finished_at ?? Date.now()),
+      sources: Object.entries(run.sources)
+        .filter(([, s]) => s.status !== 'pending')
+        .map(([source, s]) => ({
+          source,
+          status: s.status,
+          pages: s.pages,
+          records: s.records,
+          changed: null,
+          invalid: s.invalid,
+          durationMs: null,
+          ...(s.error !== undefined ? { error: s.error } : {}),
+        })),
+      ...(run.error !== undefined ? { error: run.error } : {}),
+    };
   }
 
   /**

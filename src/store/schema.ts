@@ -196,6 +196,36 @@ export interface ModelSnapshotChunkTable {
   data: Uint8Array;
 }
 
+/** A finished sync run (sync-runs.ts); `sources` is the JSON of its per-source figures. */
+export interface SyncRunTable {
+  id: Generated<number>;
+  /** Who started it: `cli`, `demo`, `admin`, `interval` or `program`. */
+  trigger: string;
+  /** `complete` | `failed` | `aborted`. */
+  status: string;
+  /** ISO times. */
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  records: number;
+  changed: number;
+  invalid: number;
+  /** Sources that ended with an error. */
+  errors: number;
+  /** The first error (a source's or the run's), redacted. */
+  error: string | null;
+  sources: string;
+}
+
+/** One `empowerverse eval --db` on this database (eval-runs.ts): its options and report as JSON. */
+export interface EvalRunTable {
+  id: Generated<number>;
+  /** ISO time. */
+  created_at: string;
+  options: string;
+  report: string;
+}
+
 export interface Database {
   User: UserTable;
   Post: PostTable;
@@ -208,4 +238,6 @@ export interface Database {
   FeedEvent: FeedEventTable;
   ModelSnapshot: ModelSnapshotTable;
   ModelSnapshotChunk: ModelSnapshotChunkTable;
+  SyncRun: SyncRunTable;
+  EvalRun: EvalRunTable;
 }

@@ -6,6 +6,7 @@ import type { Dialect } from '../types.js';
 import { migration0001 } from './0001_initial.js';
 import { migration0002 } from './0002_feed_events.js';
 import { migration0003 } from './0003_model_snapshots.js';
+import { migration0004 } from './0004_run_history.js';
 import type { StoreMigration } from './types.js';
 
 /** Every migration, by name; names sort in the order they run. Append only. */
@@ -13,6 +14,7 @@ export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0001_initial': migration0001,
   '0002_feed_events': migration0002,
   '0003_model_snapshots': migration0003,
+  '0004_run_history': migration0004,
 };
 
 /** Serves `MIGRATIONS` to Kysely's Migrator, bound to one dialect. */
