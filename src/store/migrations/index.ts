@@ -71,12 +71,19 @@ export async function runMigrations(
 const SETUP_ATTEMPTS = 4;
 
 /**
- * True for PostgreSQL's "schema … does not exist" (3F000) naming a schema other than ours: Kysely's
- * Migrator lists the tables of every schema in the database (has_schema_privilege, pg_get_serial_sequence
- * per row), which fails when another client drops a schema during that scan. Nothing has run yet then.
+ * True for PostgreSQL's "schema … does not exist" (3F000) or "relation "schema.table" does not exist"
+ * (42P01) naming a schema other than ours: Kysely's Migrator lists the tables of every schema in the
+ * database (has_schema_privilege, pg_get_serial_sequence per row), which fails when another client drops
+ * a schema or table during that scan. Nothing has run yet then.
  */
 function otherSchemaDropped(error: unknown, ours: string | undefined): boolean {
-  if ((error as { code?: unknown } | null)?.code !== '3F000') return false;
-  const named = /schema "([^"]+)" does not exist/.exec(describeError(error))?.[1];
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = describeError(error);
+  const named =
+    code === '3F000'
+      ? /schema "([^"]+)" does not exist/.exec(message)?.[1]
+      : code === '42P01'
+        ? /relation "([^".]+)\.[^"]+" does not exist/.exec(message)?.[1]
+        : undefined;
   return named !== undefined && named !== ours;
 }
