@@ -132,6 +132,12 @@ async function main(): Promise<void> {
         ];
         for (const [name, path] of shots) {
           await page.goto(server.url + path, { waitUntil: 'networkidle' });
+          if (name === 'sync') {
+            // A sync started from the page, followed to its end (the page reloads with it in the history).
+            await Promise.all([page.waitForURL(/started=/), page.click('#start-sync')]);
+            await page.locator('table.sync-runs tr[data-run-id]').nth(1).waitFor({ timeout: 60_000 });
+            await page.waitForLoadState('networkidle');
+          }
           const file = join(out, `dashboard-${name}.png`);
           await page.screenshot({ path: file, fullPage: true });
           log(`wrote ${file}`);

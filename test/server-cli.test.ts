@@ -58,6 +58,7 @@ describe('empowerverse serve', () => {
     try {
       const [, url] = await waitFor(serve, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
       expect(serve.stdout()).toContain('admin routes enabled');
+      expect(serve.stdout()).toContain(`dashboard ${url}/dashboard`);
       await eventually(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined));
       const feed = await fetch(`${url}/feed?user_id=3&page_size=5`);
       expect(feed.status).toBe(200);

@@ -151,6 +151,7 @@ export function registerDemoCommand(program: Command): void {
           ['liveness / readiness', `${u}/health   ${u}/ready`],
           ['Prometheus metrics', `${u}/metrics`],
           ['API docs (OpenAPI)', `${u}/docs   ${u}/openapi.json`],
+          ['dashboard', `${u}/dashboard   (sign in with the admin token below)`],
         ];
         const width = Math.max(...rows.map(([label]) => label.length)) + 2;
         out.write(

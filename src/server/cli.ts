@@ -71,8 +71,8 @@ export function registerServeCommand(program: Command): void {
     .option('--wait-for-model', 'listen only once the first model is built')
     .addHelpText(
       'after',
-      '\nSecrets come from the environment only: ADMIN_TOKEN enables POST/GET /admin/sync (Bearer token; ' +
-        'the admin routes do not exist without it), FLIC_TOKEN is sent upstream, DATA_TOKEN (optional) ' +
+      '\nSecrets come from the environment only: ADMIN_TOKEN enables POST/GET /admin/sync (Bearer token) ' +
+        'and the dashboard at /dashboard (sign-in or Bearer); neither exists without it, FLIC_TOKEN is sent upstream, DATA_TOKEN (optional) ' +
         'protects /users/get_all and /posts/summary/get with a Flic-Token header.',
     )
     .action(async (flags) => {
@@ -123,7 +123,7 @@ export function registerServeCommand(program: Command): void {
       });
       process.stdout.write(
         `feed service listening on ${server.url} (model building in the background: see ${server.url}/ready)\n` +
-          `docs ${server.url}/docs · admin routes ${adminToken ? 'enabled' : 'disabled (set ADMIN_TOKEN)'}\n`,
+          `docs ${server.url}/docs · admin routes ${adminToken ? `enabled · dashboard ${server.url}/dashboard` : 'disabled (set ADMIN_TOKEN)'}\n`,
       );
       await closeOnSignal(server, logger);
     });

@@ -105,7 +105,7 @@ export function registerPageRoutes(app: FastifyInstance, d: DashboardContext): v
   app.get('/sync', hidden, async (request, reply) => {
     const started = queryOf(request).started;
     const run = started === undefined ? undefined : IdText.safeParse(started);
-    const notice = run?.success ? `Sync run ${run.data} started.` : undefined;
+    const notice = run?.success ? `Sync started (this server's run ${run.data}).` : undefined;
     return sendPage(reply, syncPage(await syncView(d, notice ? { notice } : {})));
   });
 

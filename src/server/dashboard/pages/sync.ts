@@ -21,7 +21,7 @@ function progressMeter(records: number, status: string, expected: number | null 
 
 function runTable(run: SyncRun, expected: ExpectedRecords, now: number): SafeHtml {
   const sources = Object.entries(run.sources);
-  return html`<p data-run="${run.id}" data-status="${run.status}">Run ${run.id} (${run.trigger}) ${statusBadge(run.status)} started ${formatAgo(run.started_at, now)}${run.finished_at ? `, finished ${formatTime(run.finished_at)}` : ''}${run.pid !== null ? ` · sync process ${run.pid}` : ''}</p>
+  return html`<p data-run="${run.id}" data-status="${run.status}">This server's run ${run.id} (${run.trigger}) ${statusBadge(run.status)} started ${formatAgo(run.started_at, now)}${run.finished_at ? `, finished ${formatTime(run.finished_at)}` : ''}${run.pid !== null ? ` · sync process ${run.pid}` : ''}</p>
 ${run.error ? errorBox(run.error) : ''}
 <table class="sync-progress"><thead><tr><th>source</th><th>status</th><th>progress</th><th class="num">start page</th><th class="num">pages</th><th class="num">records</th><th class="num">invalid</th><th>error</th></tr></thead>
 <tbody>${sources.map(
@@ -64,6 +64,6 @@ ${view.notice ? noticeBox(view.notice) : ''}${view.error ? errorBox(view.error) 
   <h2>Progress</h2>
   <div data-poll-target>${syncStatusFragment(status, view.expected)}</div>
 </section>
-<section class="panel"><h2>Run history</h2>${syncHistoryTable(view.runs)}</section>`,
+<section class="panel"><h2>Run history</h2>${syncHistoryTable(view.runs)}<p class="note">Every sync recorded in this database, whoever ran it (this server, another one, the CLI); numbered by the database.</p></section>`,
   );
 }
