@@ -420,6 +420,38 @@ describe.skipIf(browserSkip !== null)('in a browser', () => {
     await page.close();
   });
 
+  it("the inspectors' start pages list the most active users and posts, and their search boxes find them", async () => {
+    const userId = await activeUser();
+    const username = (
+      await server.store.db
+        .selectFrom('User')
+        .select('username')
+        .where('id', '=', userId)
+        .executeTakeFirstOrThrow()
+    ).username!;
+    let { page, problems } = await visit('/dashboard/users');
+    expect(await page.locator('a[data-user-id]').count()).toBeGreaterThan(0);
+    await page.fill('#user', username);
+    await Promise.all([
+      page.waitForURL(`${server.url}/dashboard/users/${userId}`),
+      page.click('form[action="/dashboard/users"] button'),
+    ]);
+    expect(await page.locator('h1').textContent()).toBe(`${username} (${userId})`);
+    expect(problems).toEqual([]);
+    await page.close();
+
+    ({ page, problems } = await visit('/dashboard/posts'));
+    const first = Number(await page.locator('td a[data-post-id]').first().getAttribute('data-post-id'));
+    await page.fill('#post', String(first));
+    await Promise.all([
+      page.waitForURL(`${server.url}/dashboard/posts/${first}`),
+      page.click('form[action="/dashboard/posts"] button'),
+    ]);
+    expect(await page.locator('h1 .muted').textContent()).toBe(`#${first}`);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it("post inspector: the post, its summary, who interacted and its neighbours, the store's counted exactly", async () => {
     const postId = (await feedIds(await activeUser()))[0]!;
     const { page, problems } = await visit(`/dashboard/posts/${postId}`);
