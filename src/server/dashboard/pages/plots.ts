@@ -24,15 +24,13 @@ const MAX_CATEGORY_BARS = 30;
 
 function perDayChart(id: string, { days, series }: PerDay, label: string): SafeHtml {
   if (days.length === 0) return html`<p class="muted">None stored yet.</p>`;
-  return chartBlock(
-    id,
-    lineChart(
-      days,
-      series.map((s) => ({ label: s.label, data: s.counts, colour: KIND_COLOURS[s.kind]! })),
-      { yTitle: 'interactions' },
-    ),
-    { label, size: id === 'interactions-per-day' ? 'tall' : 'short' },
-  );
+  const drawn = series.map((s) => ({ label: s.label, data: s.counts, colour: KIND_COLOURS[s.kind]! }));
+  // Lines for a long history; stacked bars for a few days (a line of one day is a single, invisible point).
+  const config =
+    days.length > 31
+      ? lineChart(days, drawn, { yTitle: 'interactions' })
+      : barChart(days, drawn, { stacked: true });
+  return chartBlock(id, config, { label, size: id === 'interactions-per-day' ? 'tall' : 'short' });
 }
 
 function categoryChart(categories: readonly CategoryCount[]): SafeHtml {
