@@ -151,18 +151,18 @@ function score(
   };
 }
 
-/**
- * Columns of one ranking in order (score desc, post id asc), produced lazily from a top-k buffer. Sized
- * right (see `compose`), one top-k scan serves the whole request; should a stream run past it anyway, the
- * buffer doubles and is rescanned, which never changes the order already handed out (the top k of a larger
- * k starts with the top k of a smaller one).
- */
 /** Columns of one ranking, best first; `lastScore` is the score of the column `next()` returned last. */
 interface ColumnStream {
   next(): number;
   readonly lastScore: number;
 }
 
+/**
+ * Columns of one ranking in order (score desc, post id asc), produced lazily from a top-k buffer. Sized
+ * right (see `compose`), one top-k scan serves the whole request; should a stream run past it anyway, the
+ * buffer doubles and is rescanned, which never changes the order already handed out (the top k of a larger
+ * k starts with the top k of a smaller one).
+ */
 class RankedStream implements ColumnStream {
   lastScore = 0;
   private buf = new Int32Array(0);

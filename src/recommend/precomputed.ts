@@ -24,9 +24,6 @@ export interface PrecomputedRankings {
 
 export interface PrecomputeOptions {
   depth: number;
-  /** Called every ~`progressEvery` users with rows done and total rows. */
-  onProgress?: (done: number, total: number) => void;
-  progressEvery?: number;
 }
 
 /**
@@ -36,7 +33,7 @@ export interface PrecomputeOptions {
  */
 export function precomputeRankings(
   snapshot: ModelSnapshot,
-  { depth, onProgress, progressEvery = 5000 }: PrecomputeOptions,
+  { depth }: PrecomputeOptions,
 ): PrecomputedRankings | null {
   if (!Number.isSafeInteger(depth) || depth < 0)
     throw new RangeError(`depth must be an integer ≥ 0, got ${depth}`);
@@ -46,7 +43,7 @@ export function precomputeRankings(
   const nUsers = base.userIds.length;
   const { indptr } = base.userItems;
   const offsets = new Int32Array(nUsers + 1);
-  // Upper bound first (a list is at most min(depth, unseen posts)), trimmed after.
+  // Each list holds min(depth, unseen posts) columns: selectTopK returns k whenever k candidates exist.
   let bound = 0;
   for (let r = 0; r < nUsers; r++) {
     const seen = indptr[r + 1]! - indptr[r]!;
@@ -68,11 +65,18 @@ export function precomputeRankings(
         at++;
       }
     }
-    if (onProgress && (r + 1) % progressEvery === 0) onProgress(r + 1, nUsers);
   }
   offsets[nUsers] = at;
-  onProgress?.(nUsers, nUsers);
-  return { model, depth, offsets, cols: cols.slice(0, at), scores: scores.slice(0, at), fallback };
+  // The bound is exact (every row got its min(depth, unseen)); copy only if a row came up short.
+  const trim = at === bound;
+  return {
+    model,
+    depth,
+    offsets,
+    cols: trim ? cols : cols.slice(0, at),
+    scores: trim ? scores : scores.slice(0, at),
+    fallback,
+  };
 }
 
 /**
