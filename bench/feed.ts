@@ -171,31 +171,61 @@ function cpuSeconds(pid: number, tid?: number): number | null {
   }
 }
 
-function load(
+/** A load phase's result, with each response's latency bucketed by the second it arrived in. */
+interface LoadResult extends autocannon.Result {
+  /** Per second of the phase: responses and their p99 latency (ms). */
+  seconds: { count: number; p99: number }[];
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function load(
   url: string,
   seconds: number,
   seed: number,
   pool: Int32Array | null,
   conns = connections,
-): Promise<autocannon.Result> {
+): Promise<LoadResult> {
   const rand = mulberry32(seed);
   const pick = () =>
     pool === null ? 1 + Math.floor(rand() * users) : pool[Math.floor(rand() * pool.length)]!;
-  return autocannon({
-    url,
-    connections: conns,
-    duration: seconds,
-    requests: [
+  const buckets: number[][] = [];
+  const started = performance.now();
+  let instance!: autocannon.Instance;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
       {
-        method: 'GET',
-        setupRequest: (request) => {
-          request.path = `/feed?user_id=${pick()}&page_size=${pageSize}`;
-          return request;
-        },
+        url,
+        connections: conns,
+        duration: seconds,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => {
+              request.path = `/feed?user_id=${pick()}&page_size=${pageSize}`;
+              return request;
+            },
+          },
+        ],
       },
-    ],
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
   });
+  instance.on('response', (_client, _status, _bytes, responseTime) => {
+    const second = Math.floor((performance.now() - started) / 1000);
+    (buckets[second] ??= []).push(responseTime);
+  });
+  const result = await finished;
+  const perSecond = Array.from({ length: buckets.length }, (_, i) => {
+    const sorted = (buckets[i] ?? []).sort((a, b) => a - b);
+    return { count: sorted.length, p99: Math.round(percentile(sorted, 0.99)) };
+  });
+  return Object.assign(result, { seconds: perSecond });
 }
+
+const fmtSeconds = (r: LoadResult) => r.seconds.map((s) => `${s.count}/${s.p99}`).join(' ');
 
 /** Resident set size (and its peak) of a process in MB, from /proc (Linux); null elsewhere. */
 function rssMb(pid: number): { rss: number; peak: number } | null {
@@ -254,6 +284,8 @@ async function asUsers(): Promise<void> {
     // Phase 1: straight after ready, no warm-up.
     const afterReady = await load(server.url, duration, 2, pool, conns);
     console.log(fmtPhase(`after ready (${conns} connections, ${duration} s)`, afterReady));
+    // Warm-up is part of what users see: which seconds hold the tail shows here.
+    console.log(`  1-s windows (responses/p99 ms): ${fmtSeconds(afterReady)}`);
     // Restart on the unchanged data: time to the first feed answered.
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));

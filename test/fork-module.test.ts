@@ -1,12 +1,13 @@
 // forkModule / siblingModuleUrl: a real child process from TypeScript source (through tsx, whatever the
 // working directory) and from plain JavaScript, with an IPC channel and a lowered CPU priority.
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forkModule, siblingModuleUrl } from '../src/shared/fork-module.js';
+import { forkModule, siblingModuleUrl, startModuleThread } from '../src/shared/fork-module.js';
 
 const FIXTURE = new URL('./support/fork-fixture.ts', import.meta.url);
 
@@ -98,5 +99,24 @@ describe('forkModule', () => {
   it('refuses a nice value outside -20..19 before starting anything', () => {
     expect(() => forkModule(FIXTURE, { nice: 20 })).toThrow('nice must be an integer -20..19, got 20');
     expect(() => forkModule(FIXTURE, { nice: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe.runIf(existsSync('/proc/thread-self'))('lowerThisThreadPriority', () => {
+  it('lowers the calling worker thread only, not the process it runs in', async () => {
+    const own = getPriority();
+    // Lower than the test's own niceness (raising one needs privileges), unless that is already 19.
+    const target = Math.min(19, own + 2);
+    const worker = startModuleThread(
+      new URL('./support/thread-priority-fixture.ts', import.meta.url),
+      target,
+    );
+    const report = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(report).toEqual({ before: own, lowered: true, after: target });
+    expect(getPriority()).toBe(own);
   });
 });

@@ -8,6 +8,7 @@ import {
   type FeedRequest,
   fitSnapshot,
   openSnapshot,
+  precomputedFeed,
   precomputeRankings,
   recommendFeed,
   type SnapshotData,
@@ -63,8 +64,15 @@ describe('precomputed rankings', () => {
         [30, 10],
       ] as const) {
         const request = { userId, page, pageSize };
-        expect(recommendFeed(listed, request)).toEqual(recommendFeed(scored, request));
-        if (answeredFromList(listed, request)) fromList++;
+        const expected = recommendFeed(scored, request);
+        expect(recommendFeed(listed, request)).toEqual(expected);
+        // What the HTTP thread serves by itself: the same page, exactly when recommendFeed skips scoring.
+        const quick = precomputedFeed(listed, request);
+        expect(quick !== null).toBe(answeredFromList(listed, request));
+        if (quick !== null) {
+          expect(quick).toEqual(expected);
+          fromList++;
+        }
       }
     }
     // Pages within the lists' reach come from the lists (every user with history, pages ≤ 36 deep).
@@ -88,6 +96,7 @@ describe('precomputed rankings', () => {
       { pageSize: 20 },
     ]) {
       expect(answeredFromList(listed, request), JSON.stringify(request)).toBe(false);
+      expect(precomputedFeed(listed, request), JSON.stringify(request)).toBeNull();
     }
   });
 

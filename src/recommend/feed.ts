@@ -391,6 +391,21 @@ export function recommendFeed(snapshot: ModelSnapshot, request: FeedRequest = {}
   return fromPrecomputed(snapshot, request, page, pageSize) ?? scoredFeed(snapshot, request, page, pageSize);
 }
 
+/**
+ * The feed `recommendFeed` would give, when the snapshot's precomputed list of this user answers it
+ * without scoring (see `fromPrecomputed`); null when the request needs scoring. Cheap enough (tens of
+ * µs) to run on a serving event loop: what lets the HTTP thread answer most feeds without a round trip
+ * to a scoring thread.
+ * @example const feed = precomputedFeed(snapshot, { userId: 7 }) ?? recommendFeed(snapshot, { userId: 7 });
+ */
+export function precomputedFeed(snapshot: ModelSnapshot, request: FeedRequest = {}): FeedResult | null {
+  const page = request.page ?? 1;
+  const pageSize = request.pageSize ?? DEFAULT_PAGE_SIZE;
+  checkInt('page', page, 1, Number.MAX_SAFE_INTEGER);
+  checkInt('page_size', pageSize, 1, MAX_PAGE_SIZE);
+  return fromPrecomputed(snapshot, request, page, pageSize);
+}
+
 /** The page's items from composed slots; model slots carry `model` as their source. */
 function pageItems(snapshot: ModelSnapshot, slots: readonly Slot[], model: string): FeedItem[] {
   return slots.map((slot) => ({

@@ -9,7 +9,7 @@ export { decodeSnapshot, encodeSnapshot } from './artifact/snapshot-artifact.js'
 export { postColOf, userRowOf } from './base.js';
 export * from './defaults.js';
 export type { FeedItem, FeedRequest, FeedResult, FeedSource, RankedItem, RankRequest } from './feed.js';
-export { explainHybrid, rankForUser, recommendFeed, resolveCategory } from './feed.js';
+export { explainHybrid, precomputedFeed, rankForUser, recommendFeed, resolveCategory } from './feed.js';
 export type { LiveEvent, UserHistory } from './history.js';
 export { userHistory } from './history.js';
 export type { AnyModelDefinition, BlendDefaults, ModelDefinition, ModelEnv, TuneSpec } from './model.js';

@@ -11,11 +11,14 @@ import {
   encodeSnapshot,
   type FeedRequest,
   type FeedResult,
+  type ModelSnapshot,
+  openSnapshot,
+  precomputedFeed,
 } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { BATCH_NICE, forkModule, siblingModuleUrl, startModuleThread } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
-import { openStore } from '../store/open.js';
+import { openStore, SERVING_PAGE_CACHE_MIB } from '../store/open.js';
 import {
   getSnapshotArtifactMeta,
   listSnapshotArtifacts,
@@ -159,6 +162,12 @@ interface Active {
   readonly generation: number;
   readonly bytes: Uint8Array;
   readonly info: ModelInfo;
+  /**
+   * The same snapshot opened on this (the HTTP) thread, views of the same shared bytes: feeds its
+   * precomputed lists answer are composed here (~50 µs), since a round trip to a scoring thread costs
+   * more than that (two postMessage wake-ups, ~40 µs of this thread's CPU in a profile at 4,500 req/s).
+   */
+  readonly inline: ModelSnapshot;
 }
 
 /** A snapshot ready to install: verified bytes plus its metadata. */
@@ -322,6 +331,12 @@ export class ModelHolder {
         new FeedError('model_unavailable', 'the model is still being built; try again shortly (see /ready)'),
       );
     }
+    try {
+      const quick = precomputedFeed(active.inline, request);
+      if (quick !== null) return Promise.resolve(quick);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     let best: ServingWorker | undefined;
     for (const w of this.workers) {
       if (w.alive && w.installed.has(active.generation) && (best === undefined || w.load < best.load))
@@ -382,6 +397,7 @@ export class ModelHolder {
     if (source.kind === 'store') return Promise.resolve(source.store);
     this.metaStore ??= openStore(source.url, {
       migrate: false,
+      cacheSizeMiB: SERVING_PAGE_CACHE_MIB,
       ...(source.schema ? { schema: source.schema } : {}),
     });
     return this.metaStore;
@@ -524,6 +540,9 @@ export class ModelHolder {
     const started = performance.now();
     // Verify before any worker sees it (an in-process build's bytes were never decoded).
     if (loaded.origin === 'built' && loaded.snapshotId === null) decodeSnapshot(loaded.bytes);
+    // Views of the shared bytes (verified above or by the loader), opened before the workers so a
+    // snapshot this thread cannot open is refused before any worker installs it.
+    const inline = openSnapshot(decodeSnapshot(loaded.bytes, { verify: false }).data);
     while (this.workers.length < this.configuredWorkers) this.workers.push(this.spawnWorker());
     const generation = ++this.generations;
     await Promise.all(this.workers.map((w) => w.install(generation, loaded.bytes)));
@@ -551,7 +570,7 @@ export class ModelHolder {
     };
     const previous = this.active;
     // The swap: one assignment; the next request names the new generation.
-    this.active = { generation, bytes: loaded.bytes, info };
+    this.active = { generation, bytes: loaded.bytes, info, inline };
     this.lastError = null;
     for (const listener of this.swapListeners) listener(info);
     this.options.logger?.info(

@@ -6,7 +6,10 @@ import type { Store } from '../store/types.js';
 import { renderPostJson } from './render.js';
 
 export interface PostCacheOptions {
-  /** Posts read per query when warming the whole catalogue. */
+  /**
+   * Posts read per query when warming the whole catalogue: each batch runs (query, decode, render) on
+   * the serving event loop, ~60 µs a post, so 500 held requests ~30 ms; 64 keeps it near 4 ms.
+   */
   warmBatchSize?: number;
   /**
    * The cache this one replaces: a post rendered to the same bytes keeps the old buffer, so during a
@@ -25,7 +28,7 @@ export class PostCache {
 
   constructor(
     private readonly store: Store,
-    { warmBatchSize = 500, previous }: PostCacheOptions = {},
+    { warmBatchSize = 64, previous }: PostCacheOptions = {},
   ) {
     this.warmBatchSize = warmBatchSize;
     this.previous = previous ?? null;

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BuildOptions, ModelName } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { openStore, parseDatabaseUrl } from '../store/open.js';
+import { openStore, parseDatabaseUrl, SERVING_PAGE_CACHE_MIB } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import { buildApp } from './app.js';
@@ -62,7 +62,7 @@ export async function startServer({
   logRequests = false,
   waitForModel = false,
 }: ServeOptions = {}): Promise<RunningServer> {
-  const store = await openStore(database);
+  const store = await openStore(database, { cacheSizeMiB: SERVING_PAGE_CACHE_MIB });
   const target = parseDatabaseUrl(database);
   // A worker opens a file or server database itself; an in-memory one only this thread can read.
   const source: ModelSource =

@@ -4,7 +4,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeSnapshot } from '../recommend/index.js';
 import { describeError } from '../shared/errors.js';
-import { openStore } from '../store/open.js';
+import { BATCH_NICE, lowerThisThreadPriority } from '../shared/fork-module.js';
+import { openStore, STREAMING_PAGE_CACHE_MIB } from '../store/open.js';
 import { readSnapshotArtifact } from '../store/snapshots.js';
 import type { FromLoader, LoaderInit, SnapshotMeta } from './model-protocol.js';
 
@@ -12,10 +13,14 @@ const port = parentPort;
 if (port === null) throw new Error('snapshot-loader.ts runs as a worker thread only');
 const init = workerData as LoaderInit;
 
+// Batch work inside the serving process: it yields the cores to the HTTP and scoring threads.
+lowerThisThreadPriority(BATCH_NICE);
+
 try {
   const started = performance.now();
   const store = await openStore(init.database, {
     migrate: false,
+    cacheSizeMiB: STREAMING_PAGE_CACHE_MIB,
     ...(init.schema ? { schema: init.schema } : {}),
   });
   let bytes: Uint8Array;

@@ -3,7 +3,7 @@
 // batch work (syncs, model builds) stays off the serving process's event loop and out of its CPU share.
 // Works from TypeScript source (the child runs through tsx's loader) and from the compiled `dist/`.
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -131,4 +131,22 @@ export function startModuleThread(entry: URL, workerData?: unknown): Worker {
   const api = tsxEntryUrl('./esm/api', './dist/esm/api/index.mjs');
   const code = `import { register } from ${JSON.stringify(api)}; register();\nawait import(${JSON.stringify(entry.href)});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), options);
+}
+
+/**
+ * Lowers the CPU priority of the calling thread only (on Linux each thread has its own niceness; a
+ * worker thread is one task of the process, named by `/proc/thread-self`). What a helper thread inside
+ * the serving process (the snapshot loader's reads and SHA-256 over hundreds of MiB) calls so the HTTP
+ * thread keeps its share of the cores. Returns false where it cannot (another OS, or refused).
+ * @example lowerThisThreadPriority(BATCH_NICE);
+ */
+export function lowerThisThreadPriority(nice: number): boolean {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isSafeInteger(tid) || tid <= 0) return false;
+    setPriority(tid, nice);
+    return true;
+  } catch {
+    return false;
+  }
 }
