@@ -42,8 +42,14 @@ export interface AppOptions {
   database?: { url: string; schema?: string };
   /** Sync every this many minutes (needs `upstream`). */
   syncIntervalMinutes?: number;
-  /** When set, /users/get_all and /posts/summary/get need this `Flic-Token`, as upstream does. */
+  /**
+   * When set, the data routes with personal data (users, the interaction kinds) and /posts/summary/get
+   * need this `Flic-Token`. Unset, the personal ones answer only while the app listens on loopback (403
+   * on any other address).
+   */
   dataToken?: string;
+  /** When set, `POST /events` needs `Authorization: Bearer <eventsToken>` (401 otherwise). */
+  eventsToken?: string;
   /** pino logger; default: none. */
   logger?: Logger;
   /** Log every request (two lines each); errors are logged either way. */
@@ -70,6 +76,7 @@ export async function buildApp({
   database,
   syncIntervalMinutes,
   dataToken,
+  eventsToken,
   logger,
   logRequests = false,
   warmPostCache = true,
@@ -83,6 +90,9 @@ export async function buildApp({
   }
   if (adminToken !== undefined && adminToken.length < 8) {
     throw new FeedError('config_invalid', 'ADMIN_TOKEN must be at least 8 characters');
+  }
+  if (eventsToken !== undefined && eventsToken.length < 8) {
+    throw new FeedError('config_invalid', 'EVENTS_TOKEN must be at least 8 characters');
   }
   const app: FastifyInstance = Fastify({
     loggerInstance: (logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
@@ -199,8 +209,18 @@ export async function buildApp({
       },
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
-          flicToken: { type: 'apiKey', in: 'header', name: 'Flic-Token' },
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (admin routes)' },
+          eventsToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'EVENTS_TOKEN (POST /events, when the service sets one)',
+          },
+          flicToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Flic-Token',
+            description: 'DATA_TOKEN (platform data routes, when the service sets one)',
+          },
         },
       },
     },
@@ -209,7 +229,7 @@ export async function buildApp({
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   registerFeedRoute(app, ctx);
-  registerEventRoutes(app, ctx);
+  registerEventRoutes(app, ctx, eventsToken);
   registerDataRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
   if (adminToken !== undefined) {

@@ -6,7 +6,15 @@ import { MODEL_NAMES, type ModelName } from '../recommend/index.js';
 import { FeedError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { registerSecret } from '../shared/redact.js';
+import { personalDataAccess } from './auth.js';
 import { type RunningServer, startServer } from './serve.js';
+
+/** What the start-up banner says about /users/get_all and the interaction routes. */
+const PERSONAL_DATA_NOTE = {
+  token: 'need the DATA_TOKEN (Flic-Token header)',
+  open: 'open on this loopback address',
+  refused: 'refused on this address (403) until DATA_TOKEN is set',
+} as const;
 
 /** Parses a whole number flag, naming the flag and what it accepts. */
 function integerFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -72,8 +80,10 @@ export function registerServeCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nSecrets come from the environment only: ADMIN_TOKEN enables POST/GET /admin/sync (Bearer token) ' +
-        'and the dashboard at /dashboard (sign-in or Bearer); neither exists without it, FLIC_TOKEN is sent upstream, DATA_TOKEN (optional) ' +
-        'protects /users/get_all and /posts/summary/get with a Flic-Token header.',
+        'and the dashboard at /dashboard (sign-in or Bearer); neither exists without it, FLIC_TOKEN is sent upstream, ' +
+        'EVENTS_TOKEN (optional) protects POST /events (Bearer token), DATA_TOKEN (optional) protects the platform ' +
+        'data routes with a Flic-Token header; without it, the routes with personal data (/users/get_all and the ' +
+        'interaction routes) answer only on a loopback --host.',
     )
     .action(async (flags) => {
       const config = loadConfig(process.env, {
@@ -104,8 +114,10 @@ export function registerServeCommand(program: Command): void {
       }
       const adminToken = process.env.ADMIN_TOKEN || undefined;
       const dataToken = process.env.DATA_TOKEN || undefined;
+      const eventsToken = process.env.EVENTS_TOKEN || undefined;
       registerSecret(adminToken);
       registerSecret(dataToken);
+      registerSecret(eventsToken);
       const logger = createLogger();
       const server = await startServer({
         database: config.database,
@@ -118,12 +130,15 @@ export function registerServeCommand(program: Command): void {
         waitForModel: flags.waitForModel ?? false,
         ...(adminToken ? { adminToken } : {}),
         ...(dataToken ? { dataToken } : {}),
+        ...(eventsToken ? { eventsToken } : {}),
         ...(interval !== undefined ? { syncIntervalMinutes: interval } : {}),
         ...(config.apiBaseUrl ? { upstream: upstreamOptions(config, config.apiBaseUrl) } : {}),
       });
       process.stdout.write(
         `feed service listening on ${server.url} (model building in the background: see ${server.url}/ready)\n` +
-          `docs ${server.url}/docs · admin routes ${adminToken ? `enabled · dashboard ${server.url}/dashboard` : 'disabled (set ADMIN_TOKEN)'}\n`,
+          `docs ${server.url}/docs · admin routes ${adminToken ? `enabled · dashboard ${server.url}/dashboard` : 'disabled (set ADMIN_TOKEN)'}\n` +
+          `POST /events ${eventsToken ? 'needs the EVENTS_TOKEN' : 'open (set EVENTS_TOKEN to require a token)'} · ` +
+          `personal-data routes ${PERSONAL_DATA_NOTE[personalDataAccess({ dataToken, boundAddresses: [flags.host] })]}\n`,
       );
       await closeOnSignal(server, logger);
     });

@@ -21,6 +21,8 @@ export interface ServeOptions {
   upstream?: Omit<UpstreamClientOptions, 'signal'>;
   syncIntervalMinutes?: number;
   dataToken?: string;
+  /** `POST /events` then needs `Authorization: Bearer <eventsToken>`. */
+  eventsToken?: string;
   /** Model worker threads (each holds a snapshot copy and scores in parallel). */
   workers?: number;
   build?: BuildOptions;
@@ -56,6 +58,7 @@ export async function startServer({
   upstream,
   syncIntervalMinutes,
   dataToken,
+  eventsToken,
   workers = 1,
   build,
   logger,
@@ -90,6 +93,7 @@ export async function startServer({
       ...(syncDatabase ? { database: syncDatabase } : {}),
       ...(syncIntervalMinutes !== undefined ? { syncIntervalMinutes } : {}),
       ...(dataToken ? { dataToken } : {}),
+      ...(eventsToken ? { eventsToken } : {}),
       ...(logger ? { logger } : {}),
       logRequests,
     });

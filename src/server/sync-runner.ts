@@ -68,7 +68,7 @@ export interface SyncRunnerOptions {
 }
 
 /** Environment variables that carry secrets a sync process never needs from its environment. */
-const SECRET_VARIABLES = ['FLIC_TOKEN', 'ADMIN_TOKEN', 'DATA_TOKEN', 'LLM_API_KEY'];
+const SECRET_VARIABLES = ['FLIC_TOKEN', 'ADMIN_TOKEN', 'DATA_TOKEN', 'EVENTS_TOKEN', 'LLM_API_KEY'];
 
 /** The server's environment without its secrets: the token travels in the IPC start message only. */
 function childEnvironment(token: string | undefined): NodeJS.ProcessEnv {

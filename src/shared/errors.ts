@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'bad_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'config_invalid'
   | 'upstream_unavailable'
@@ -18,6 +19,7 @@ export type ErrorCode =
 export const ERROR_STATUS = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   config_invalid: 500,

@@ -24,6 +24,8 @@ export function createLogger({
           'token',
           'flicToken',
           'adminToken',
+          'dataToken',
+          'eventsToken',
           'apiKey',
           'headers["flic-token"]',
           'headers.authorization',

@@ -71,6 +71,8 @@ export interface TestServerOptions {
   model?: Partial<ModelHolderOptions>;
   /** Build the first model before listening (default true). */
   buildFirst?: boolean;
+  /** Interface to listen on (default 127.0.0.1); requests go to 127.0.0.1 either way. */
+  host?: string;
 }
 
 async function request(url: string, init?: RequestInit): Promise<Response> {
@@ -91,7 +93,7 @@ export async function startTestServer(dbPath: string, options: TestServerOptions
   const model = new ModelHolder({ source: { kind: 'database', url: dbPath }, ...options.model });
   if (options.buildFirst !== false) await model.start();
   const app = await buildApp({ store, model, processMetrics: false, ...options.app });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: options.host ?? '127.0.0.1', port: 0 });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {

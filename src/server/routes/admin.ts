@@ -1,24 +1,16 @@
 // Admin routes (only registered when ADMIN_TOKEN is set): start a sync and watch its progress.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { bearerToken, tokensEqual } from '../auth.js';
+import { requireBearer } from '../auth.js';
 import type { ServerContext } from '../context.js';
-import { errorJson, sendJsonText } from '../errors.js';
 import { ErrorResponse, SyncRunSchema, SyncStatusResponse } from '../schemas.js';
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext, adminToken: string): void {
   void app.register(async (admin) => {
-    admin.addHook('onRequest', async (request, reply) => {
-      const header = request.headers.authorization;
-      if (!tokensEqual(bearerToken(typeof header === 'string' ? header : undefined), adminToken)) {
-        reply.header('www-authenticate', 'Bearer realm="admin"');
-        return sendJsonText(
-          reply,
-          errorJson('admin routes need the header Authorization: Bearer <ADMIN_TOKEN>'),
-          401,
-        );
-      }
-    });
+    admin.addHook(
+      'onRequest',
+      requireBearer(adminToken, 'admin', 'admin routes need the header Authorization: Bearer <ADMIN_TOKEN>'),
+    );
     const typed = admin.withTypeProvider<ZodTypeProvider>();
     typed.post('/admin/sync', {
       schema: {

@@ -4,19 +4,32 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { FeedError } from '../../shared/errors.js';
 import { insertFeedEvent } from '../../store/feed-events.js';
 import { upstreamTimeToSeconds } from '../../store/training-data.js';
+import { requireBearer } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { ErrorResponse, EventBody, StoredEvent } from '../schemas.js';
 
-export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext): void {
+/** With `eventsToken`, the route needs `Authorization: Bearer <eventsToken>` (401 otherwise). */
+export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, eventsToken?: string): void {
   app.withTypeProvider<ZodTypeProvider>().post('/events', {
+    ...(eventsToken === undefined
+      ? {}
+      : {
+          onRequest: requireBearer(
+            eventsToken,
+            'events',
+            'POST /events needs the header Authorization: Bearer <EVENTS_TOKEN>',
+          ),
+        }),
     schema: {
       summary: 'Report an interaction (view, like, inspire, rating)',
       description:
         "Stores the interaction and applies it to the user's next feed at once, without a model rebuild: " +
-        'the post never comes back in their feed and the ranking shifts. The next model build learns from it.',
+        'the post never comes back in their feed and the ranking shifts. The next model build learns from it.' +
+        (eventsToken === undefined ? '' : ' Needs Authorization: Bearer <EVENTS_TOKEN>.'),
       tags: ['feed'],
       body: EventBody,
-      response: { 201: StoredEvent, 400: ErrorResponse },
+      response: { 201: StoredEvent, 400: ErrorResponse, 401: ErrorResponse },
+      ...(eventsToken === undefined ? {} : { security: [{ eventsToken: [] }] }),
     },
     handler: async (request, reply) => {
       const body = request.body;
