@@ -47,36 +47,53 @@ describe('precomputed rankings', () => {
     }
   });
 
-  it('serve the same pages as scoring, for every user, page and page size', () => {
+  it('serve the same pages as scoring, for every user, page and page size, at any depth', () => {
     const scored = openSnapshot(data);
-    const listed = openSnapshot(withLists);
-    let fromList = 0;
-    for (const userId of userIds) {
-      for (const [page, pageSize] of [
-        [1, 10],
-        [2, 10],
-        [1, 20],
-        [1, 36],
-        [1, 37],
-        [3, 10],
-        [4, 10],
-        [2, 50],
-        [30, 10],
-      ] as const) {
-        const request = { userId, page, pageSize };
-        const expected = recommendFeed(scored, request);
-        expect(recommendFeed(listed, request)).toEqual(expected);
-        // What the HTTP thread serves by itself: the same page, exactly when recommendFeed skips scoring.
-        const quick = precomputedFeed(listed, request);
-        expect(quick !== null).toBe(answeredFromList(listed, request));
-        if (quick !== null) {
-          expect(quick).toEqual(expected);
-          fromList++;
+    const shapes = [
+      [1, 10],
+      [2, 10],
+      [1, 20],
+      [1, 36],
+      [1, 37],
+      [3, 10],
+      [4, 10],
+      [2, 50],
+      [30, 10],
+    ] as const;
+    const expected = new Map<string, ReturnType<typeof recommendFeed>>();
+    for (const userId of userIds)
+      for (const [page, pageSize] of shapes)
+        expected.set(`${userId}/${page}/${pageSize}`, recommendFeed(scored, { userId, page, pageSize }));
+    // Shallow lists run out more often: a request whose composition would read past a list's end is
+    // scored, and every answer stays the scored one.
+    const fromList = new Map<number, number>();
+    for (const depth of [DEPTH, 48, 12]) {
+      const listed = openSnapshot(depth === DEPTH ? withLists : withPrecomputedRankings(data, { depth }));
+      let count = 0;
+      for (const userId of userIds) {
+        for (const [page, pageSize] of shapes) {
+          const request = { userId, page, pageSize };
+          const want = expected.get(`${userId}/${page}/${pageSize}`)!;
+          expect(recommendFeed(listed, request)).toEqual(want);
+          // What the HTTP thread serves by itself: the same page, exactly when recommendFeed skips scoring.
+          const quick = precomputedFeed(listed, request);
+          expect(quick !== null).toBe(answeredFromList(listed, request));
+          if (quick !== null) {
+            expect(quick).toEqual(want);
+            count++;
+          }
         }
       }
+      fromList.set(depth, count);
     }
-    // Pages within the lists' reach come from the lists (every user with history, pages ≤ 36 deep).
-    expect(fromList).toBeGreaterThan(userIds.length * 4);
+    // Every user with history gets at least page 1 at size 10 and 20 from lists of 48 or more.
+    const withHistory = userIds.filter(
+      (_id, row) => data.base.userItems.indptr[row + 1]! > data.base.userItems.indptr[row]!,
+    ).length;
+    expect(fromList.get(DEPTH)!).toBeGreaterThan(withHistory * 4);
+    expect(fromList.get(48)!).toBeGreaterThanOrEqual(withHistory * 2);
+    expect(fromList.get(12)!).toBeGreaterThan(0);
+    expect(fromList.get(12)!).toBeLessThan(fromList.get(48)!);
   });
 
   it('leave requests the lists cannot answer to scoring', () => {
@@ -91,13 +108,18 @@ describe('precomputed rankings', () => {
       { userId, pageSize: 20, category: 'Music' },
       { userId, pageSize: 20, compose: false },
       { userId, pageSize: 20, liveEvents: [{ postId: 777, kind: 'like' as const }] },
-      { userId, page: 2, pageSize: 20 },
       { userId: 121, pageSize: 20 }, // no history
       { pageSize: 20 },
     ]) {
       expect(answeredFromList(listed, request), JSON.stringify(request)).toBe(false);
       expect(precomputedFeed(listed, request), JSON.stringify(request)).toBeNull();
     }
+    // A page whose composition reads past a list cut at its depth.
+    const shallow = openSnapshot(withPrecomputedRankings(data, { depth: 12 }));
+    expect(data.base.nPosts).toBeGreaterThan(40 + 12);
+    expect(precomputedFeed(shallow, { userId, pageSize: 10 })).not.toBeNull();
+    expect(precomputedFeed(shallow, { userId, page: 2, pageSize: 20 })).toBeNull();
+    expect(answeredFromList(shallow, { userId, page: 2, pageSize: 20 })).toBe(false);
   });
 
   it('round-trip through the artifact', () => {

@@ -7,6 +7,7 @@ import {
   decodeSnapshot,
   type ModelSnapshot,
   openSnapshot,
+  precomputedFeed,
   recommendFeed,
 } from '../../src/recommend/index.js';
 import { openStore } from '../../src/store/open.js';
@@ -53,3 +54,23 @@ console.log(
 const listed = data.rankings ? time('from precomputed rankings', openSnapshot(data)) : null;
 const scored = time('scored over the catalogue', openSnapshot(unlisted));
 if (listed !== null) console.log(`scoring costs ${(scored / listed).toFixed(1)}× a feed from the rankings`);
+
+if (data.rankings) {
+  // Which page shapes the lists answer (the rest are scored): a list cut at its depth answers a page
+  // only when composing it never reads past the list's end.
+  const listedSnapshot = openSnapshot(data);
+  const shapes = [
+    [1, 10],
+    [2, 10],
+    [1, 20],
+    [2, 20],
+    [1, 30],
+  ] as const;
+  const parts = shapes.map(([page, pageSize]) => {
+    let answered = 0;
+    for (const userId of users)
+      if (precomputedFeed(listedSnapshot, { userId, page, pageSize }) !== null) answered++;
+    return `page ${page} × ${pageSize}: ${((100 * answered) / users.length).toFixed(1)} %`;
+  });
+  console.log(`answered from lists of ${data.rankings.depth}: ${parts.join(', ')}`);
+}

@@ -197,6 +197,8 @@ class RankedStream implements ColumnStream {
 /** A ranking already in order (a precomputed list, or the fresh posts by popularity), seen columns skipped. */
 class ListStream implements ColumnStream {
   lastScore = 0;
+  /** A read found the end of the list: what lies past it is unknown when the list was cut at a depth. */
+  ranOut = false;
   private pos: number;
 
   constructor(
@@ -217,6 +219,7 @@ class ListStream implements ColumnStream {
       this.lastScore = this.scores === null ? 0 : this.scores[at]!;
       return col;
     }
+    this.ranOut = true;
     return -1;
   }
 }
@@ -450,8 +453,11 @@ function fromPrecomputed(
   const listEnd = rankings.offsets[row + 1]!;
   const total = base.nPosts - historyLength;
   const need = Math.min(page * pageSize, total, MAX_FEED_DEPTH);
-  // A full-length list may stop short of what this page could read: score instead.
-  if (listEnd - listStart === rankings.depth && composeDepth(need) > rankings.depth) return null;
+  // A list cut at the depth (more unseen posts exist past it) answers only if composing never reads
+  // past its end; a shorter list holds every unseen post. Checked after composing rather than bounded
+  // before (need + the look-ahead), since composition reads only a few slots past `need` in practice:
+  // what lets a list of ~50 serve pages that the worst-case bound would send to scoring.
+  const cut = listEnd - listStart === rankings.depth && total > rankings.depth;
   const fellBack = rankings.fallback[row] === 1;
   const result: FeedResult = {
     items: [],
@@ -470,7 +476,9 @@ function fromPrecomputed(
   for (let i = historyStart; i < historyEnd; i++) seen[indices[i]!] = 1;
   try {
     const main = new ListStream(rankings.cols, rankings.scores, null, listStart, listEnd);
-    result.items = pageItems(snapshot, compose(snapshot, main, null, need).slice(from), result.model);
+    const slots = compose(snapshot, main, null, need);
+    if (cut && main.ranOut) return null;
+    result.items = pageItems(snapshot, slots.slice(from), result.model);
     return result;
   } finally {
     for (let i = historyStart; i < historyEnd; i++) seen[indices[i]!] = 0;
