@@ -6,7 +6,8 @@
  *   `database_manager.py` did, on either dialect.
  * - **Sync**: `runSync` fills or refreshes a store from the EmpowerVerse API, resuming from checkpoints.
  * - **Simulator**: `startSimulator` serves a generated (or file-backed) EmpowerVerse API on 127.0.0.1.
- * - **Recommender**: `loadTrainingDataFromStore` → `buildSnapshot` → `recommendFeed`.
+ * - **Recommender**: `loadTrainingDataFromStore` → `buildSnapshot` → `recommendFeed`; `new Discovery(snapshot)`
+ *   for the similar, trending and latest lists.
  * - **Server**: `startServer` runs the whole feed service; `buildApp` + `ModelHolder` compose it by hand.
  *
  * Everything here is named on purpose: internals (column specs, upserters, worker protocols, CLI
@@ -23,6 +24,10 @@ export { type Config, type ConfigInput, loadConfig, upstreamOptions } from './co
 // The recommender: fit a snapshot once per sync, ask it for feeds.
 export type {
   BuildOptions,
+  DiscoveryList,
+  DiscoveryParams,
+  DiscoveryRequest,
+  DiscoveryResult,
   FeedItem,
   FeedRequest,
   FeedResult,
@@ -42,7 +47,10 @@ export type {
 } from './recommend/index.js';
 export {
   buildSnapshot,
+  DEFAULT_DISCOVERY,
   DEFAULT_MODEL,
+  DISCOVERY_LISTS,
+  Discovery,
   decodeSnapshot,
   encodeSnapshot,
   explainHybrid,

@@ -104,6 +104,15 @@ describe('empowerverse demo', () => {
         const feed = await fetch(feedUrl!);
         expect(feed.status).toBe(200);
         expect(((await feed.json()) as { post: unknown[] }).post.length).toBe(10);
+        // The discovery examples answer as printed.
+        for (const label of [/posts similar to post \d+/, /trending/, /latest/]) {
+          const [, url] = new RegExp(`${label.source}\\s+(http:\\S+)`).exec(out)!;
+          const res = await fetch(url!);
+          expect(res.status).toBe(200);
+          expect(((await res.json()) as { post: unknown[] }).post.length).toBeGreaterThan(0);
+        }
+        const [, unknownPost] = /unknown post \(404\)\s+(http:\S+)/.exec(out)!;
+        expect((await fetch(unknownPost!)).status).toBe(404);
         for (const label of [
           'a brand-new (cold) user',
           'Prometheus metrics',

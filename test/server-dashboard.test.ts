@@ -133,6 +133,20 @@ describe('without ADMIN_TOKEN', () => {
   });
 });
 
+describe('post inspector over HTTP (no browser needed)', () => {
+  it('shows as similar posts exactly what GET /posts/{id}/similar serves', async () => {
+    const postId = (await feedIds(await activeUser()))[0]!;
+    const page = await server.get(`/dashboard/posts/${postId}`, bearer);
+    expect(page.status).toBe(200);
+    const column = /data-similar="model"([\s\S]*?)data-similar="co-interaction"/.exec(page.text)?.[1] ?? '';
+    const shown = [...column.matchAll(/<li data-post-id="(\d+)"/g)].map((m) => Number(m[1]));
+    const served = await server.get(`/posts/${postId}/similar?page_size=10`);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown).toEqual(served.body.post.map((p: { id: number }) => p.id));
+    expect(shown).not.toContain(postId);
+  });
+});
+
 describe('access', () => {
   it('sends a browser without a session to the sign-in page and shows it nothing', async () => {
     const attempts: Record<string, string>[] = [
@@ -491,10 +505,12 @@ describe.skipIf(browserSkip !== null)('in a browser', () => {
     expect(await page.locator('[data-similar="co-interaction"] li .reason').first().textContent()).toContain(
       `${shared.get(expected[0]!)} shared users`,
     );
-    // Item-item neighbours from the loaded model, never the post itself.
-    const knn = await numbers(page, '.feed-column[data-model="itemknn"] li[data-post-id]', 'data-post-id');
-    expect(knn.length).toBeGreaterThan(0);
-    expect(knn).not.toContain(postId);
+    // Similar posts from the loaded model: exactly what GET /posts/{id}/similar serves, never the post itself.
+    const similar = await numbers(page, '[data-similar="model"] li[data-post-id]', 'data-post-id');
+    expect(similar.length).toBeGreaterThan(0);
+    expect(similar).not.toContain(postId);
+    const served = await server.get(`/posts/${postId}/similar?page_size=10`);
+    expect(similar).toEqual(served.body.post.map((p: { id: number }) => p.id));
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -8,44 +8,14 @@ import { feedBody, renderPost } from '../src/server/render.js';
 import { FeedQuery } from '../src/server/schemas.js';
 import { loadAllPosts, loadPostViews, loadUsers } from '../src/store/queries.js';
 import {
+  interactedPosts,
   leaksInternals,
+  FEED_POST_KEYS as POST_KEYS,
   type SyncedDatabase,
   startTestServer,
   syncedDatabase,
   type TestServer,
 } from './support/feed-server.js';
-
-const POST_KEYS = [
-  'id',
-  'owner',
-  'category',
-  'topic',
-  'title',
-  'is_available_in_public_feed',
-  'is_locked',
-  'slug',
-  'upvoted',
-  'bookmarked',
-  'following',
-  'identifier',
-  'comment_count',
-  'upvote_count',
-  'view_count',
-  'exit_count',
-  'rating_count',
-  'average_rating',
-  'share_count',
-  'bookmark_count',
-  'video_link',
-  'thumbnail_url',
-  'gif_thumbnail_url',
-  'contract_address',
-  'chain_id',
-  'chart_url',
-  'baseToken',
-  'created_at',
-  'tags',
-];
 
 let db: SyncedDatabase;
 let server: TestServer;
@@ -57,17 +27,7 @@ beforeAll(async () => {
   server = await startTestServer(db.path);
   const { views } = await loadPostViews(server.store, { limit: 1 });
   const id = views[0]!.user_id;
-  const seen = new Set<number>();
-  // The four interaction tables share user_id/post_id; one typed name reads them all.
-  for (const table of ['PostView', 'PostLike', 'PostInspire', 'PostRating'] as const) {
-    const rows = await server.store.db
-      .selectFrom(table as 'PostView')
-      .select('post_id')
-      .where('user_id', '=', id)
-      .execute();
-    for (const r of rows) seen.add(Number(r.post_id));
-  }
-  user = { id, seen };
+  user = { id, seen: await interactedPosts(server.store, id) };
 });
 
 afterAll(async () => {

@@ -27,7 +27,7 @@ function count(name: string, value: string): number {
 /** A user worth showing (the one with the most likes), a category name and a username from the store. */
 async function examples(
   store: Store,
-): Promise<{ userId: number; category: string | null; username: string | null }> {
+): Promise<{ userId: number; postId: number; category: string | null; username: string | null }> {
   const liker = await store.db
     .selectFrom('PostLike')
     .select(['user_id', (eb) => eb.fn.countAll().as('n')])
@@ -37,7 +37,12 @@ async function examples(
     .limit(1)
     .executeTakeFirst();
   const userId = liker ? Number(liker.user_id) : 1;
-  const post = await store.db.selectFrom('Post').select('category').orderBy('id').limit(1).executeTakeFirst();
+  const post = await store.db
+    .selectFrom('Post')
+    .select(['id', 'category'])
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
   let category: string | null = null;
   try {
     const parsed = post?.category ? (JSON.parse(post.category) as { name?: unknown }) : null;
@@ -50,7 +55,7 @@ async function examples(
     .select('username')
     .where('id', '=', userId)
     .executeTakeFirst();
-  return { userId, category, username: user?.username ?? null };
+  return { userId, postId: post ? Number(post.id) : 1, category, username: user?.username ?? null };
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -129,7 +134,7 @@ export function registerDemoCommand(program: Command): void {
         });
         const info = server.model.info;
         const u = server.url;
-        const { userId, category, username } = example;
+        const { userId, postId, category, username } = example;
         const rows: [string, string][] = [
           [`feed of user ${userId}`, `${u}/feed?user_id=${userId}&page_size=10`],
           ['page 2', `${u}/feed?user_id=${userId}&page=2`],
@@ -147,6 +152,20 @@ export function registerDemoCommand(program: Command): void {
             : []),
           ['a brand-new (cold) user', `${u}/feed?user_id=987654321`],
           ['bad input (400)', `${u}/feed?user_id=abc`],
+          [`posts similar to post ${postId}`, `${u}/posts/${postId}/similar?page_size=10`],
+          ['…minus what the user saw', `${u}/posts/${postId}/similar?user_id=${userId}&explain=true`],
+          ['trending', `${u}/feed/trending?page_size=10`],
+          ['trending, unseen by the user', `${u}/feed/trending?user_id=${userId}&page_size=10`],
+          ['latest', `${u}/feed/latest?page_size=10`],
+          ...(category
+            ? [
+                ['latest in one category', `${u}/feed/latest?category=${encodeURIComponent(category)}`] as [
+                  string,
+                  string,
+                ],
+              ]
+            : []),
+          ['unknown post (404)', `${u}/posts/987654321/similar`],
           ['platform data', `${u}/posts/summary/get?page=1&page_size=2`],
           ['liveness / readiness', `${u}/health   ${u}/ready`],
           ['Prometheus metrics', `${u}/metrics`],

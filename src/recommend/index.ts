@@ -8,6 +8,8 @@ export type { DecodedSnapshot } from './artifact/snapshot-artifact.js';
 export { decodeSnapshot, encodeSnapshot } from './artifact/snapshot-artifact.js';
 export { postColOf, userRowOf } from './base.js';
 export * from './defaults.js';
+export type { DiscoveryList, DiscoveryParams, DiscoveryRequest, DiscoveryResult } from './discovery.js';
+export { DEFAULT_DISCOVERY, DISCOVERY_LISTS, Discovery } from './discovery.js';
 export type { FeedItem, FeedRequest, FeedResult, FeedSource, RankedItem, RankRequest } from './feed.js';
 export { explainHybrid, precomputedFeed, rankForUser, recommendFeed, resolveCategory } from './feed.js';
 export type { LiveEvent, UserHistory } from './history.js';

@@ -1,5 +1,5 @@
-// The feed service's HTTP application (Fastify): feed, platform data routes, events, health, metrics,
-// OpenAPI + docs and admin, wired to the store, the model holder and the per-snapshot caches.
+// The feed service's HTTP application (Fastify): feed, discovery lists, platform data routes, events,
+// health, metrics, OpenAPI + docs and admin, wired to the store, the model holder and the per-snapshot caches.
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -19,6 +19,7 @@ import type { ModelHolder, ModelInfo } from './model-holder.js';
 import { PostCache } from './post-cache.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDataRoutes } from './routes/data.js';
+import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerFeedRoute } from './routes/feed.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -229,6 +230,7 @@ export async function buildApp({
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   registerFeedRoute(app, ctx);
+  registerDiscoveryRoutes(app, ctx);
   registerEventRoutes(app, ctx, eventsToken);
   registerDataRoutes(app, ctx);
   registerHealthRoutes(app, ctx);

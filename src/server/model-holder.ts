@@ -7,6 +7,8 @@
 import type { Worker } from 'node:worker_threads';
 import {
   type BuildOptions,
+  type DiscoveryRequest,
+  type DiscoveryResult,
   decodeSnapshot,
   encodeSnapshot,
   type FeedRequest,
@@ -65,7 +67,8 @@ export interface ModelHolderOptions {
 const spawnThread = (baseName: string, workerData?: unknown) =>
   startModuleThread(siblingModuleUrl(import.meta.url, baseName), workerData);
 
-type Pending = { resolve: (r: FeedResult) => void; reject: (e: Error) => void };
+/** A request's settlers; the answer's type is the request's (a feed or a discovery page). */
+type Pending = { resolve: (r: never) => void; reject: (e: Error) => void };
 
 /** One serving thread: the generations it has open and its outstanding requests. */
 class ServingWorker {
@@ -94,11 +97,12 @@ class ServingWorker {
           this.installs.get(message.generation)?.reject(new FeedError('model_unavailable', message.message));
           this.installs.delete(message.generation);
           return;
-        case 'feed': {
+        case 'feed':
+        case 'discover': {
           const entry = this.pending.get(message.id);
           if (!entry) return;
           this.pending.delete(message.id);
-          if (message.ok) entry.resolve(message.result);
+          if (message.ok) entry.resolve(message.result as never);
           else entry.reject(new FeedError(message.code, message.message));
         }
       }
@@ -143,11 +147,20 @@ class ServingWorker {
   }
 
   feed(generation: number, request: FeedRequest): Promise<FeedResult> {
+    return this.ask<FeedResult>((id) => ({ type: 'feed', id, generation, request }));
+  }
+
+  discover(generation: number, request: DiscoveryRequest): Promise<DiscoveryResult> {
+    return this.ask<DiscoveryResult>((id) => ({ type: 'discover', id, generation, request }));
+  }
+
+  /** Sends the request `message(id)`; the answer with that id settles the promise. */
+  private ask<T>(message: (id: number) => ToServingWorker): Promise<T> {
     if (this.exited) return Promise.reject(new FeedError('model_unavailable', 'the model worker stopped'));
     const id = this.nextId++;
-    return new Promise<FeedResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.send({ type: 'feed', id, generation, request });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
+      this.send(message(id));
     });
   }
 
@@ -326,16 +339,32 @@ export class ModelHolder {
    */
   feed(request: FeedRequest): Promise<FeedResult> {
     const active = this.active;
+    if (active !== null) {
+      try {
+        const quick = precomputedFeed(active.inline, request);
+        if (quick !== null) return Promise.resolve(quick);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.onLeastLoaded((worker, generation) => worker.feed(generation, request));
+  }
+
+  /**
+   * A page of a discovery list (similar, trending, latest) from the snapshot in force. Throws as `feed`
+   * does, and `not_found` for a similar-posts request naming a post the snapshot does not hold.
+   */
+  discover(request: DiscoveryRequest): Promise<DiscoveryResult> {
+    return this.onLeastLoaded((worker, generation) => worker.discover(generation, request));
+  }
+
+  /** Runs `ask` on the least loaded worker serving the snapshot in force. */
+  private onLeastLoaded<T>(ask: (worker: ServingWorker, generation: number) => Promise<T>): Promise<T> {
+    const active = this.active;
     if (active === null) {
       return Promise.reject(
         new FeedError('model_unavailable', 'the model is still being built; try again shortly (see /ready)'),
       );
-    }
-    try {
-      const quick = precomputedFeed(active.inline, request);
-      if (quick !== null) return Promise.resolve(quick);
-    } catch (error) {
-      return Promise.reject(error);
     }
     let best: ServingWorker | undefined;
     for (const w of this.workers) {
@@ -347,7 +376,7 @@ export class ModelHolder {
         new FeedError('model_unavailable', 'no model worker is running; try again shortly'),
       );
     }
-    return best.feed(active.generation, request);
+    return ask(best, active.generation);
   }
 
   /** Stops builds, the loader and every worker; pending requests fail with `model_unavailable`. */

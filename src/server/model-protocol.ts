@@ -1,6 +1,12 @@
 // The messages between the server and its model threads and processes: serving workers
 // (model-worker.ts), the artifact loader (snapshot-loader.ts) and the build child (build-child.ts).
-import type { BuildOptions, FeedRequest, FeedResult } from '../recommend/index.js';
+import type {
+  BuildOptions,
+  DiscoveryRequest,
+  DiscoveryResult,
+  FeedRequest,
+  FeedResult,
+} from '../recommend/index.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { SnapshotMeta } from './snapshot-build.js';
 
@@ -38,14 +44,17 @@ export interface ModelInfo {
 export type ToServingWorker =
   | { type: 'install'; generation: number; bytes: Uint8Array }
   | { type: 'drop'; generation: number }
-  | { type: 'feed'; id: number; generation: number; request: FeedRequest };
+  | { type: 'feed'; id: number; generation: number; request: FeedRequest }
+  | { type: 'discover'; id: number; generation: number; request: DiscoveryRequest };
 
 export type FromServingWorker =
   /** `shared`: the worker reads the server's SharedArrayBuffer itself (one copy for all workers). */
   | { type: 'installed'; generation: number; shared: boolean; byteLength: number }
   | { type: 'install-failed'; generation: number; message: string }
   | { type: 'feed'; id: number; ok: true; result: FeedResult }
-  | { type: 'feed'; id: number; ok: false; code: ErrorCode; message: string };
+  | { type: 'feed'; id: number; ok: false; code: ErrorCode; message: string }
+  | { type: 'discover'; id: number; ok: true; result: DiscoveryResult }
+  | { type: 'discover'; id: number; ok: false; code: ErrorCode; message: string };
 
 /** `workerData` of the loader thread: which stored artifact to read. */
 export interface LoaderInit {

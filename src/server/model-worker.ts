@@ -1,8 +1,8 @@
 // A serving thread: opens the snapshot artifacts the server shares with it (SharedArrayBuffer views, no
-// copy) and answers feed requests from the generation each request names. Never builds, never reads
-// the database: one copy of the model serves every worker.
+// copy) and answers feed and discovery requests from the generation each request names. Never builds,
+// never reads the database: one copy of the model serves every worker.
 import { parentPort } from 'node:worker_threads';
-import { decodeSnapshot, openSnapshot } from '../recommend/index.js';
+import { Discovery, decodeSnapshot, openSnapshot } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { ColdFeeds } from './cold-feeds.js';
 import type { FromServingWorker, ToServingWorker } from './model-protocol.js';
@@ -11,8 +11,30 @@ const port = parentPort;
 if (port === null) throw new Error('model-worker.ts runs as a worker thread only');
 const post = (message: FromServingWorker) => port.postMessage(message);
 
+/** What one opened snapshot answers: feeds, and the discovery lists (orderings computed on first use). */
+interface Served {
+  feeds: ColdFeeds;
+  discovery: Discovery;
+}
+
 /** Open snapshots by generation: the one in force and, during a swap, the next. */
-const feeds = new Map<number, ColdFeeds>();
+const served = new Map<number, Served>();
+
+/** Answers a request with `answer`, or with the error it threw (a FeedError's code kept). */
+function reply<T>(type: 'feed' | 'discover', id: number, answer: () => T): void {
+  try {
+    post({ type, id, ok: true, result: answer() } as FromServingWorker);
+  } catch (error) {
+    const known = error instanceof FeedError;
+    post({
+      type,
+      id,
+      ok: false,
+      code: known ? error.code : 'internal',
+      message: known ? error.message : describeError(error),
+    });
+  }
+}
 
 port.on('message', (message: ToServingWorker) => {
   switch (message.type) {
@@ -20,7 +42,11 @@ port.on('message', (message: ToServingWorker) => {
       try {
         // The loader verified the checksum once for every worker.
         const { data } = decodeSnapshot(message.bytes, { verify: false });
-        feeds.set(message.generation, new ColdFeeds(openSnapshot(data)));
+        const snapshot = openSnapshot(data);
+        served.set(message.generation, {
+          feeds: new ColdFeeds(snapshot),
+          discovery: new Discovery(snapshot),
+        });
         post({
           type: 'installed',
           generation: message.generation,
@@ -33,32 +59,22 @@ port.on('message', (message: ToServingWorker) => {
       return;
     }
     case 'drop':
-      feeds.delete(message.generation);
+      served.delete(message.generation);
       return;
-    case 'feed': {
-      const current = feeds.get(message.generation);
-      if (current === undefined) {
-        post({
-          type: 'feed',
-          id: message.id,
-          ok: false,
-          code: 'model_unavailable',
-          message: `snapshot generation ${message.generation} is not loaded in this worker; try again`,
-        });
-        return;
-      }
-      try {
-        post({ type: 'feed', id: message.id, ok: true, result: current.feed(message.request) });
-      } catch (error) {
-        const known = error instanceof FeedError;
-        post({
-          type: 'feed',
-          id: message.id,
-          ok: false,
-          code: known ? error.code : 'internal',
-          message: known ? error.message : describeError(error),
-        });
-      }
+    case 'feed':
+    case 'discover': {
+      const current = served.get(message.generation);
+      reply(message.type, message.id, () => {
+        if (current === undefined) {
+          throw new FeedError(
+            'model_unavailable',
+            `snapshot generation ${message.generation} is not loaded in this worker; try again`,
+          );
+        }
+        return message.type === 'feed'
+          ? current.feeds.feed(message.request)
+          : current.discovery.list(message.request);
+      });
     }
   }
 });

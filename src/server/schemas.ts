@@ -36,6 +36,46 @@ const range = (min: number, max: number) =>
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
+const categoryField = field(
+  text(200).optional(),
+  'a category name or topic project_code (at most 200 characters)',
+  'Only posts of this category (case-insensitive name, or a topic project_code).',
+);
+const projectCodeField = field(
+  text(200).optional(),
+  'a category name or topic project_code (at most 200 characters)',
+  'Alias of category.',
+);
+const pageField = field(
+  queryInt(1).default(1),
+  range(1, Number.MAX_SAFE_INTEGER),
+  '1-based page; a page past the end is an empty list.',
+);
+const pageSizeField = field(
+  queryInt(1, MAX_PAGE_SIZE).default(10),
+  range(1, MAX_PAGE_SIZE),
+  `Posts per page, 1..${MAX_PAGE_SIZE} (default 10).`,
+);
+const explainValues = () => z.enum(['true', 'false', '1', '0']).optional();
+
+/** category and project_code are one filter: both given, they must agree (feeds and discovery lists). */
+function oneFilter(
+  q: { category?: string | undefined; project_code?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (
+    q.category !== undefined &&
+    q.project_code !== undefined &&
+    q.category.toLowerCase() !== q.project_code.toLowerCase()
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: `category and project_code name the same filter; give one, or the same value (got "${q.category}" and "${q.project_code}")`,
+    });
+  }
+}
+
 export const FeedQuery = z
   .object({
     user_id: field(
@@ -48,33 +88,17 @@ export const FeedQuery = z
       'a non-empty username (at most 200 characters)',
       'Username, instead of user_id. An unknown username gets a cold-start feed.',
     ),
-    category: field(
-      text(200).optional(),
-      'a category name or topic project_code (at most 200 characters)',
-      'Only posts of this category (case-insensitive name, or a topic project_code).',
-    ),
-    project_code: field(
-      text(200).optional(),
-      'a category name or topic project_code (at most 200 characters)',
-      'Alias of category.',
-    ),
-    page: field(
-      queryInt(1).default(1),
-      range(1, Number.MAX_SAFE_INTEGER),
-      '1-based page; a page past the end is an empty list.',
-    ),
-    page_size: field(
-      queryInt(1, MAX_PAGE_SIZE).default(10),
-      range(1, MAX_PAGE_SIZE),
-      `Posts per page, 1..${MAX_PAGE_SIZE} (default 10).`,
-    ),
+    category: categoryField,
+    project_code: projectCodeField,
+    page: pageField,
+    page_size: pageSizeField,
     model: field(
       z.enum(MODEL_NAMES).optional(),
       `one of ${MODEL_NAMES.join(', ')}`,
       "Ranking model (default: the server's, normally hybrid).",
     ),
     explain: field(
-      z.enum(['true', 'false', '1', '0']).optional(),
+      explainValues(),
       'true or false',
       'true adds each post\'s score, source (the model or "fresh") and reason.',
     ),
@@ -88,19 +112,34 @@ export const FeedQuery = z
           'user_id or username is required: user_id must be a positive integer, username a non-empty string',
       });
     }
-    if (
-      q.category !== undefined &&
-      q.project_code !== undefined &&
-      q.category.toLowerCase() !== q.project_code.toLowerCase()
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [],
-        message: `category and project_code name the same filter; give one, or the same value (got "${q.category}" and "${q.project_code}")`,
-      });
-    }
+    oneFilter(q, ctx);
   });
 export type FeedQuery = z.infer<typeof FeedQuery>;
+
+/** The query of the discovery lists (/posts/{id}/similar, /feed/trending, /feed/latest): /feed's paging and filter. */
+export const DiscoveryQuery = z
+  .object({
+    user_id: field(
+      queryInt(1).optional(),
+      'a positive integer',
+      'Leaves out every post this user interacted with (synced history and events since). Optional.',
+    ),
+    category: categoryField,
+    project_code: projectCodeField,
+    page: pageField,
+    page_size: pageSizeField,
+    explain: field(
+      explainValues(),
+      'true or false',
+      "true adds each post's score, source (the list's name) and reason.",
+    ),
+  })
+  .superRefine(oneFilter);
+export type DiscoveryQuery = z.infer<typeof DiscoveryQuery>;
+
+export const PostParams = z.object({
+  id: field(queryInt(1), 'a positive integer (a post id)', 'Post id.'),
+});
 
 /** Paging of the platform's data routes (as upstream: page 1-based, page_size at most 1000). */
 export const DataQuery = z.object({
@@ -201,7 +240,10 @@ export const FeedPost = z.object({
   created_at: z.number().describe('Epoch milliseconds.'),
   tags: z.array(z.unknown()),
   score: z.number().optional().describe('explain=true: the ranking score.'),
-  source: z.string().optional().describe('explain=true: the model that placed the post, or "fresh".'),
+  source: z
+    .string()
+    .optional()
+    .describe('explain=true: the model that placed the post, "fresh", or the discovery list.'),
   reason: z.string().optional().describe('explain=true: which model and signal put it there.'),
 });
 

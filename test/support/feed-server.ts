@@ -13,6 +13,39 @@ import { runSync } from '../../src/sync/sync.js';
 
 export const TOKEN = 'test-flic-token';
 
+/** The keys of a feed post object, in the order api-contract.md lists them (/feed and the discovery lists). */
+export const FEED_POST_KEYS = [
+  'id',
+  'owner',
+  'category',
+  'topic',
+  'title',
+  'is_available_in_public_feed',
+  'is_locked',
+  'slug',
+  'upvoted',
+  'bookmarked',
+  'following',
+  'identifier',
+  'comment_count',
+  'upvote_count',
+  'view_count',
+  'exit_count',
+  'rating_count',
+  'average_rating',
+  'share_count',
+  'bookmark_count',
+  'video_link',
+  'thumbnail_url',
+  'gif_thumbnail_url',
+  'contract_address',
+  'chain_id',
+  'chart_url',
+  'baseToken',
+  'created_at',
+  'tags',
+];
+
 export interface SyncedDatabase {
   dir: string;
   path: string;
@@ -44,6 +77,21 @@ export async function syncedDatabase(generate: GenerateOptions = {}): Promise<Sy
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The posts `userId` interacted with in the store: synced views, likes, inspires, ratings and received events. */
+export async function interactedPosts(store: Store, userId: number): Promise<Set<number>> {
+  const seen = new Set<number>();
+  // The interaction tables share user_id/post_id; one typed name reads them all.
+  for (const table of ['PostView', 'PostLike', 'PostInspire', 'PostRating', 'FeedEvent'] as const) {
+    const rows = await store.db
+      .selectFrom(table as 'PostView')
+      .select('post_id')
+      .where('user_id', '=', userId)
+      .execute();
+    for (const r of rows) seen.add(Number(r.post_id));
+  }
+  return seen;
 }
 
 /** A parsed response body: tests read into it freely and their assertions check it. */

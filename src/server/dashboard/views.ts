@@ -12,7 +12,7 @@ import type { DashboardContext } from './context.js';
 import { postLabels, usernames } from './data/catalogue.js';
 import { popularityTail, postsPerCategory } from './data/distributions.js';
 import { countsByKind, interactionsOf, interactionsPerDay, type KindCounts } from './data/interactions.js';
-import { feedsPerModel, liveEffect, modelNeighbours } from './data/model-views.js';
+import { feedsPerModel, liveEffect, similarPosts } from './data/model-views.js';
 import { mostActive } from './data/most-active.js';
 import { coInteractionNeighbours, postDetail, postSummary } from './data/post-detail.js';
 import { userDetail } from './data/user-detail.js';
@@ -25,8 +25,6 @@ import type { UsersIndexView, UserView } from './pages/users.js';
 const HISTORY_LIMIT = 50;
 const AUDIENCE_LIMIT = 100;
 const NEIGHBOURS = 10;
-/** Models whose ranking for a one-post history is that post's neighbours. */
-const NEIGHBOUR_MODELS = ['itemknn', 'content'];
 
 const cached = <T>(d: DashboardContext, key: string, compute: () => Promise<T>) =>
   d.cache.get(key, compute, { fresh: d.server.sync.isRunning });
@@ -147,14 +145,10 @@ export async function postView(d: DashboardContext, postId: number): Promise<Pos
     throw new FeedError('not_found', `no post ${postId}: no stored record and no stored interactions`);
   }
   const interactions = await interactionsOf(store.db, { postId }, AUDIENCE_LIMIT);
-  const built = model.info?.models ?? [];
-  const neighbours = [];
-  for (const name of NEIGHBOUR_MODELS.filter((m) => built.includes(m))) {
-    neighbours.push(await modelNeighbours(model, postId, name, NEIGHBOURS));
-  }
+  const similar = model.info === null ? null : await similarPosts(model, postId, NEIGHBOURS);
   const coInteraction = await coInteractionNeighbours(store.db, postId, NEIGHBOURS);
   const ids = [
-    ...neighbours.flatMap((a) => a.result?.items.map((i) => i.postId) ?? []),
+    ...(similar?.result?.items.map((i) => i.postId) ?? []),
     ...coInteraction.neighbours.map((n) => n.postId),
   ];
   return {
@@ -168,7 +162,7 @@ export async function postView(d: DashboardContext, postId: number): Promise<Pos
       store.db,
       interactions.map((e) => e.userId),
     ),
-    modelNeighbours: neighbours,
+    similar,
     coInteraction,
     labels: await postLabels(store.db, ids),
   };

@@ -3,8 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FeedRequest } from '../../recommend/index.js';
 import type { ServerContext } from '../context.js';
-import { sendJsonText } from '../errors.js';
-import { feedBody, withExplanation } from '../render.js';
+import { sendPostPage } from '../post-page.js';
 import { ErrorResponse, FeedQuery, FeedResponse } from '../schemas.js';
 
 export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): void {
@@ -35,13 +34,7 @@ export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): voi
       const live = ctx.liveEvents.forUser(userId);
       if (live !== undefined) feedRequest.liveEvents = live;
       const result = await ctx.model.feed(feedRequest);
-      const rendered = await ctx.posts().get(result.items.map((item) => item.postId));
-      const posts: Buffer[] = [];
-      result.items.forEach((item, i) => {
-        const json = rendered[i];
-        if (json !== undefined) posts.push(explain ? withExplanation(json, item) : json);
-      });
-      return sendJsonText(reply as FastifyReply, feedBody(result.page, result.pageSize, posts));
+      return sendPostPage(reply as FastifyReply, ctx, result, explain);
     },
   });
 }

@@ -1,7 +1,13 @@
-// What the loaded model says about a user or a post, asked through the model holder's public feed API
-// only: a user's feed from each built model, how the user's live events moved their feed, and a post's
-// item-item neighbours (the ranking a model gives a history of just that post).
-import type { FeedItem, FeedRequest, FeedResult, LiveEvent } from '../../../recommend/index.js';
+// What the loaded model says about a user or a post, asked through the model holder's public API only: a
+// user's feed from each built model, how the user's live events moved their feed, and a post's similar
+// posts (the discovery list /posts/{id}/similar serves).
+import type {
+  DiscoveryResult,
+  FeedItem,
+  FeedRequest,
+  FeedResult,
+  LiveEvent,
+} from '../../../recommend/index.js';
 import { describeError } from '../../../shared/errors.js';
 import type { ModelHolder } from '../../model-holder.js';
 
@@ -79,23 +85,32 @@ export async function liveEffect(
   };
 }
 
+/** A post's similar posts as `GET /posts/{id}/similar` serves them, or why there are none. */
+export interface SimilarAnswer {
+  result: DiscoveryResult | null;
+  error: string | null;
+}
+
 /**
- * A post's neighbours by `model`: its raw ranking (no composition rules) for an anonymous history of one
- * like of `postId`. For `itemknn` that is the post's item-item similarity row; for `content`, the posts
- * closest in text. `result.cold` means the snapshot does not know the post.
- * @example const answer = await modelNeighbours(ctx.model, 7, 'itemknn', 10);
+ * The first `limit` similar posts of `postId` with their reasons: the very request the
+ * `/posts/{id}/similar` route makes (one implementation, in the model workers), without a user.
+ * @example const { result } = await similarPosts(ctx.model, 7, 10);
  */
-export function modelNeighbours(
+export async function similarPosts(
   holder: ModelHolder,
   postId: number,
-  model: string,
   limit: number,
-): Promise<ModelAnswer> {
-  return ask(holder, model, {
-    liveEvents: [{ postId, kind: 'like' }],
-    compose: false,
-    explain: true,
-    page: 1,
-    pageSize: limit,
-  });
+): Promise<SimilarAnswer> {
+  try {
+    const result = await holder.discover({
+      list: 'similar',
+      postId,
+      page: 1,
+      pageSize: limit,
+      explain: true,
+    });
+    return { result, error: null };
+  } catch (error) {
+    return { result: null, error: describeError(error) };
+  }
 }

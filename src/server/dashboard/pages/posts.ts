@@ -1,16 +1,16 @@
 // The post inspector: the post, its derived summary and keywords, who interacted with it, and its similar
-// posts — by the loaded model (item-item neighbours asked through the feed API) and by co-interaction
-// counted in the store.
+// posts — as GET /posts/{id}/similar serves them from the loaded model, and by co-interaction counted in
+// the store.
 import type { PostLabel } from '../data/catalogue.js';
 import type { InteractionEntry, KindCounts } from '../data/interactions.js';
-import type { ModelAnswer } from '../data/model-views.js';
+import type { SimilarAnswer } from '../data/model-views.js';
 import type { ActiveEntry } from '../data/most-active.js';
 import type { CoInteraction, PostDetail, PostSummaryDetail } from '../data/post-detail.js';
 import { formatCount, formatTime } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { dashboardPath, page } from '../layout.js';
 import { errorBox, kindBadge, postLine, userLink } from './components.js';
-import { feedColumn } from './feed-list.js';
+import { feedItems } from './feed-list.js';
 
 export function postSearchForm(value = ''): SafeHtml {
   return html`<form class="inline" method="get" action="${dashboardPath('/posts')}">
@@ -53,18 +53,11 @@ export interface PostView {
   interactions: InteractionEntry[];
   interactionLimit: number;
   names: ReadonlyMap<number, string>;
-  /** Neighbours by the loaded model, one answer per model asked (empty before a model is in force). */
-  modelNeighbours: ModelAnswer[];
+  /** The similar posts `/posts/{id}/similar` serves (null before a model is in force). */
+  similar: SimilarAnswer | null;
   coInteraction: { audience: number; neighbours: CoInteraction[] };
   labels: ReadonlyMap<number, PostLabel>;
 }
-
-const MODEL_CAPTIONS: Record<string, string> = {
-  itemknn:
-    "From the loaded model: item-kNN's ranking for a history of just this post, i.e. its item-item cosine neighbours.",
-  content:
-    "From the loaded model: the content model's ranking for a history of just this post (closest summaries and keywords).",
-};
 
 function postFacts(post: PostDetail | null, summary: PostSummaryDetail | null): SafeHtml {
   const record = post
@@ -82,6 +75,21 @@ function audienceTable(view: PostView): SafeHtml {
     (e) =>
       html`<tr><td>${formatTime(e.at)}</td><td>${kindBadge(e.kind, e.origin === 'received')}${e.ratingPercent !== null ? ` ${e.ratingPercent} %` : ''}</td><td>${userLink(e.userId, view.names.get(e.userId))}</td></tr>`,
   )}</tbody></table></div>${view.interactions.length >= view.interactionLimit ? html`<p class="note">The newest ${view.interactionLimit} shown.</p>` : ''}`;
+}
+
+function servedColumn(view: PostView): SafeHtml {
+  const answer = view.similar;
+  const body =
+    answer === null
+      ? html`<p class="muted">No model in force yet.</p>`
+      : answer.result === null
+        ? errorBox(answer.error ?? 'no answer')
+        : html`<p class="note">${formatCount(answer.result.total)} posts with some similarity.</p>${feedItems(answer.result.items, view.labels)}`;
+  return html`<div class="feed-column served" data-similar="model">
+  <h2><span>similar</span><span class="badge ok">served by /posts/${view.postId}/similar</span></h2>
+  <p class="note">From the loaded model: item-kNN cosine (people who engaged with this post engaged with those) plus content cosine (summary, keywords, title, category).</p>
+  ${body}
+</div>`;
 }
 
 function coInteractionColumn(view: PostView): SafeHtml {
@@ -117,10 +125,9 @@ export function postPage(view: PostView): string {
 </div>
 <section class="panel"><h2>Similar posts</h2>
 <div class="columns similar">
-${view.modelNeighbours.map((a) => feedColumn(a, view.labels, { caption: MODEL_CAPTIONS[a.model] ?? 'From the loaded model.' }))}
+${servedColumn(view)}
 ${coInteractionColumn(view)}
 </div>
-${view.modelNeighbours.length === 0 ? html`<p class="note">No model in force (or none with item neighbours built): only the store's co-interaction neighbours are shown.</p>` : ''}
 </section>`,
   );
 }
