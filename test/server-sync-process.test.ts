@@ -264,18 +264,18 @@ describe('SyncRunner.close()', () => {
         database: { url: path },
         stopTimeoutMs: 300,
       });
-      const pid = runner.start().pid!;
-      await viewsPageStored(async () => runner.status());
+      const pid = (await runner.start()).pid!;
+      await viewsPageStored(() => runner.status());
       // A stopped process reads no abort message; only the kill after the grace period ends it.
       process.kill(pid, 'SIGSTOP');
       await runner.close();
       expect(alive(pid)).toBe(false);
-      expect(runner.status().current).toMatchObject({
+      expect((await runner.status()).current).toMatchObject({
         status: 'aborted',
         pid,
         error: 'sync process stopped without a report (signal SIGKILL)',
       });
-      expect(runner.status().current!.sources.views?.status).toBe('aborted');
+      expect((await runner.status()).current!.sources.views?.status).toBe('aborted');
     } finally {
       await store.close();
     }
@@ -327,10 +327,10 @@ describe('the sync process on its own', () => {
         database: { url: 'mysql://127.0.0.1/feed' },
         onFinished: (_report, run) => finished.push(run.status),
       });
-      runner.start();
+      await runner.start();
       await runner.idle();
-      expect(runner.status().current).toMatchObject({ status: 'failed' });
-      expect(runner.status().current!.error).toMatch(/^unsupported database URL scheme "mysql:"/);
+      expect((await runner.status()).current).toMatchObject({ status: 'failed' });
+      expect((await runner.status()).current!.error).toMatch(/^unsupported database URL scheme "mysql:"/);
       expect(finished).toEqual(['failed']);
     } finally {
       await store.close();
@@ -347,9 +347,9 @@ describe('without a database another process can open', () => {
         store,
         upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: 500 },
       });
-      expect(runner.start().pid).toBeNull();
+      expect((await runner.start()).pid).toBeNull();
       await runner.idle();
-      expect(runner.status().current).toMatchObject({ status: 'complete', pid: null });
+      expect((await runner.status()).current).toMatchObject({ status: 'complete', pid: null });
       await expectExactTables(store);
       await runner.close();
     } finally {

@@ -10,6 +10,7 @@ import { describeError, FeedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
+import type { ClusterCoordinator } from './cluster.js';
 import type { ServerContext } from './context.js';
 import { registerDashboard } from './dashboard/index.js';
 import { frameworkErrorHandler, installErrorHandling, validatorCompiler } from './errors.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   database?: { url: string; schema?: string };
   /** Sync every this many minutes (needs `upstream`). */
   syncIntervalMinutes?: number;
+  /** Replicas on one PostgreSQL database: one sync at a time between them (see SyncRunner). */
+  cluster?: ClusterCoordinator;
   /**
    * When set, the data routes with personal data (users, the interaction kinds) and /posts/summary/get
    * need this `Flic-Token`. Unset, the personal ones answer only while the app listens on loopback (403
@@ -76,6 +79,7 @@ export async function buildApp({
   upstream,
   database,
   syncIntervalMinutes,
+  cluster,
   dataToken,
   eventsToken,
   logger,
@@ -157,8 +161,9 @@ export async function buildApp({
     store,
     ...(upstream ? { upstream } : {}),
     ...(database ? { database } : {}),
+    ...(cluster ? { cluster } : {}),
     ...(logger ? { logger } : {}),
-    onFinished: (report, run) => {
+    onFinished: async (report, run) => {
       metrics.syncFinished(report, run.status);
       users.reset();
       // Rebuild only when the data moved: a sync that changed nothing leaves the snapshot current (it
@@ -169,7 +174,9 @@ export async function buildApp({
           // The holder logged it and the old model stays in force.
         });
       } else if (report.ok) {
-        model
+        // Awaited: with replicas, the sync claim is held until the snapshot is re-stamped, so no other
+        // replica sees data newer than every stored snapshot meanwhile and builds one.
+        await model
           .markCurrent()
           .catch((error: unknown) =>
             logger?.warn({ err: describeError(error) }, 'could not re-stamp the snapshot in force'),

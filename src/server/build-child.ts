@@ -3,6 +3,7 @@
 // run on the serving process, so they cannot stall its event loop or its workers' CPU share.
 import { describeError } from '../shared/errors.js';
 import { openStore } from '../store/open.js';
+import { type HeldClusterLock, holdClusterLock } from '../store/postgres/cluster-locks.js';
 import type { BuildRequest, FromBuildChild } from './model-protocol.js';
 import { buildAndStoreSnapshot } from './snapshot-build.js';
 
@@ -14,7 +15,14 @@ const send = (message: FromBuildChild) =>
 
 process.once('message', async (request: BuildRequest) => {
   let code = 0;
+  let lock: HeldClusterLock | undefined;
   try {
+    if (request.clusterLock) {
+      void send({ type: 'step', step: 'lock', index: 0, steps: 1 });
+      lock = await holdClusterLock(request.database, 'build-run', {
+        ...(request.schema ? { schema: request.schema } : {}),
+      });
+    }
     const store = await openStore(request.database, {
       migrate: false,
       ...(request.schema ? { schema: request.schema } : {}),
@@ -32,6 +40,8 @@ process.once('message', async (request: BuildRequest) => {
   } catch (error) {
     code = 1;
     await send({ type: 'failed', message: describeError(error) });
+  } finally {
+    await lock?.release();
   }
   process.disconnect?.();
   process.exitCode = code;

@@ -6,7 +6,9 @@ import { MODEL_NAMES, type ModelName } from '../recommend/index.js';
 import { FeedError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { registerSecret } from '../shared/redact.js';
+import { parseDatabaseUrl } from '../store/open.js';
 import { personalDataAccess } from './auth.js';
+import { runReplicas, withoutFlags } from './replicas.js';
 import { type RunningServer, startServer } from './serve.js';
 
 /** What the start-up banner says about /users/get_all and the interaction routes. */
@@ -77,6 +79,10 @@ export function registerServeCommand(program: Command): void {
     .option('--resonance-algorithm <value>', 'passed as resonance_algorithm (env RESONANCE_ALGORITHM)')
     .option('--log-requests', 'log every request (errors are always logged)')
     .option('--wait-for-model', 'listen only once the first model is built')
+    .option(
+      '--replicas <n>',
+      'start N replicas on ports port..port+N-1, sharing one PostgreSQL DATABASE_URL (for local trials)',
+    )
     .addHelpText(
       'after',
       '\nSecrets come from the environment only: ADMIN_TOKEN enables POST/GET /admin/sync (Bearer token) ' +
@@ -111,6 +117,29 @@ export function registerServeCommand(program: Command): void {
           'bad_request',
           `--model must be one of ${MODEL_NAMES.join(', ')}, got ${flags.model}`,
         );
+      }
+      const replicas = integerFlag('--replicas', flags.replicas, 1, 64);
+      if (replicas !== undefined) {
+        if (parseDatabaseUrl(config.database).dialect !== 'postgres') {
+          throw new FeedError(
+            'config_invalid',
+            '--replicas needs a postgres:// DATABASE_URL (or --db): replicas share one PostgreSQL database; SQLite serves from one process',
+          );
+        }
+        if (port === 0)
+          throw new FeedError('bad_request', "--replicas needs a fixed --port (the first replica's)");
+        if (port + replicas - 1 > 65_535) {
+          throw new FeedError('bad_request', `--replicas ${replicas} from port ${port} runs past port 65535`);
+        }
+        const serveArgs = withoutFlags(process.argv.slice(process.argv.indexOf('serve') + 1), [
+          '--replicas',
+          '--port',
+        ]);
+        process.stdout.write(
+          `starting ${replicas} replicas on ports ${port}..${port + replicas - 1} (Ctrl-C stops them all)\n`,
+        );
+        process.exitCode = await runReplicas({ count: replicas, port, args: serveArgs });
+        return;
       }
       const adminToken = process.env.ADMIN_TOKEN || undefined;
       const dataToken = process.env.DATA_TOKEN || undefined;

@@ -4,6 +4,12 @@
 // snapshot built from the current data is reused; only when none matches is one built. A swap installs
 // the new generation in every worker first, then flips one number: requests name the generation they
 // are scored with, so none fails or mixes snapshots; the old one is dropped after.
+//
+// Replicas on one PostgreSQL database (a `cluster` coordinator) follow the stored snapshots instead: each
+// serves the newest stored snapshot of the current data, loading it when another replica stores it (a
+// notification, or the poll that backs it up); only the replica holding the cluster's build claim builds,
+// and a replica that sees data no stored snapshot covers, and no build or sync under way, takes the claim
+// and builds (so a build whose replica died is taken over).
 import type { Worker } from 'node:worker_threads';
 import {
   type BuildOptions,
@@ -24,9 +30,11 @@ import { openStore, SERVING_PAGE_CACHE_MIB } from '../store/open.js';
 import {
   getSnapshotArtifactMeta,
   listSnapshotArtifacts,
+  type StoredSnapshotMeta,
   updateSnapshotArtifactHeader,
 } from '../store/snapshots.js';
 import type { Store } from '../store/types.js';
+import type { ClusterCoordinator } from './cluster.js';
 import type {
   BuildRequest,
   FromBuildChild,
@@ -37,7 +45,7 @@ import type {
   SnapshotMeta,
   ToServingWorker,
 } from './model-protocol.js';
-import { currentDataKey, dataKeyOf, fitFromStore, syncWatermark } from './snapshot-build.js';
+import { currentDataKey, dataKeyOf, fitFromStore, sameBuildAs, syncWatermark } from './snapshot-build.js';
 
 export type { ModelInfo } from './model-protocol.js';
 
@@ -61,7 +69,21 @@ export interface ModelHolderOptions {
   keepSnapshots?: number;
   /** Niceness of the build process (default `BATCH_NICE`: see there why not 19). */
   buildNice?: number;
+  /**
+   * Replicas on one PostgreSQL database (with a `database` source): follow the stored snapshots, and build
+   * only under the cluster's build claim (see the file comment).
+   */
+  cluster?: ClusterCoordinator;
+  /** With `cluster`: how often the stored snapshots and the data are looked at besides notifications. Default 3000. */
+  followMs?: number;
 }
+
+const DEFAULT_FOLLOW_MS = 3000;
+/** A build of some data that failed is not tried again on a replica's own initiative for this long. */
+const BUILD_RETRY_MS = 60_000;
+
+/** The data key a stored snapshot's header records. */
+const dataKeyIn = (stored: StoredSnapshotMeta): unknown => (stored.header as Partial<SnapshotMeta>).dataKey;
 
 /** Starts a worker thread on the module `baseName` next to this one. */
 const spawnThread = (baseName: string, workerData?: unknown) =>
@@ -202,8 +224,9 @@ interface Loaded {
  */
 export class ModelHolder {
   private active: Active | null = null;
-  private building: Promise<ModelInfo> | null = null;
-  private queued: Promise<ModelInfo> | null = null;
+  // One job at a time (see `exclusive`): start/rebuild jobs alone, or the cluster's follow rounds alone.
+  private building: Promise<unknown> | null = null;
+  private queued: Promise<unknown> | null = null;
   private generations = 0;
   private closed = false;
   private workers: ServingWorker[] = [];
@@ -214,8 +237,24 @@ export class ModelHolder {
   private metaStore: Promise<Store> | null = null;
   /** The last build's or load's error, cleared by a successful swap. */
   lastError: string | null = null;
-  /** What the current or last build is doing (`load`, `base`, a model name, `encode`, `store`). */
+  /** What the current or last build is doing (`lock`, `load`, `base`, a model name, `encode`, `store`). */
   buildStep: string | null = null;
+  // Following the cluster's snapshots (with `cluster` only).
+  private followTimer: NodeJS.Timeout | null = null;
+  private unfollow: (() => void) | null = null;
+  /** Resolved by the first snapshot installed; rejected when this replica's first build fails. */
+  private firstWaiters: { resolve: (info: ModelInfo) => void; reject: (error: Error) => void }[] = [];
+  /** Stored snapshots this replica refused (damaged, gone): never tried again. */
+  private readonly refused = new Set<number>();
+  /** A sync on this replica changed the data: build without waiting for the data to stand still. */
+  private buildWanted = false;
+  /** The current data key and since when this replica has seen it. */
+  private seenKey: { key: string; since: number } | null = null;
+  private failedKey: { key: string; at: number } | null = null;
+  /** A follow round is loading or building (what /ready calls building; a look at the store is not). */
+  private changing = false;
+  private waitingLogged = false;
+  private lastFollowError: string | null = null;
 
   constructor(private readonly options: ModelHolderOptions) {
     const { workers = 1 } = options;
@@ -231,7 +270,7 @@ export class ModelHolder {
   }
 
   get isBuilding(): boolean {
-    return this.building !== null;
+    return this.options.cluster ? this.changing : this.building !== null;
   }
 
   /** Workers serving the snapshot in force, of the number configured: ready means all of them. */
@@ -264,6 +303,8 @@ export class ModelHolder {
    * matches (or a matching one is refused as corrupt). Logs which and why.
    */
   start(): Promise<ModelInfo> {
+    const { cluster } = this.options;
+    if (cluster !== undefined && this.options.source.kind === 'database') return this.startFollowing();
     return this.exclusive(async () => {
       const { source, logger } = this.options;
       if (source.kind === 'database') {
@@ -303,6 +344,15 @@ export class ModelHolder {
    * runs queues one more (calls meanwhile share it), so a sync that lands mid-build is never missed.
    */
   rebuild(): Promise<ModelInfo> {
+    if (this.options.cluster !== undefined && this.options.source.kind === 'database') {
+      // The data moved under this replica's sync: the next round builds, unless a snapshot of the
+      // current data is stored already or another replica holds the build claim (then it is awaited).
+      this.buildWanted = true;
+      return this.follow().then((info) => {
+        if (info !== null) return info;
+        throw new FeedError('model_unavailable', 'no snapshot yet: another replica is building one');
+      });
+    }
     return this.exclusive(async () => this.install(await this.buildNew()));
   }
 
@@ -316,7 +366,7 @@ export class ModelHolder {
     if (
       active === null ||
       active.info.snapshotId === null ||
-      this.building !== null ||
+      (this.options.cluster ? this.changing : this.building !== null) ||
       this.lastError !== null
     )
       return;
@@ -382,6 +432,12 @@ export class ModelHolder {
   /** Stops builds, the loader and every worker; pending requests fail with `model_unavailable`. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.followTimer !== null) clearInterval(this.followTimer);
+    this.followTimer = null;
+    this.unfollow?.();
+    this.unfollow = null;
+    const closed = new FeedError('model_unavailable', 'the model holder is closed');
+    for (const waiter of this.firstWaiters.splice(0)) waiter.reject(closed);
     for (const child of this.children) child.kill('SIGKILL');
     this.active = null;
     await Promise.all(this.workers.map((w) => w.terminate()));
@@ -391,11 +447,14 @@ export class ModelHolder {
     if (store) await (await store.catch(() => null))?.close();
   }
 
-  /** Runs `job` after the one in progress; calls made while one waits share that one. */
-  private exclusive(job: () => Promise<ModelInfo>): Promise<ModelInfo> {
+  /**
+   * Runs `job` after the one in progress; calls made while one waits share that one. A holder runs jobs
+   * of one kind only (start/rebuild, or follow rounds), so a shared queued job answers each caller's type.
+   */
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new FeedError('model_unavailable', 'the model holder is closed'));
     if (this.building === null) {
-      this.building = job()
+      const running = job()
         .catch((error: unknown) => {
           const failure = error instanceof Error ? error : new Error(describeError(error));
           this.lastError = failure.message;
@@ -409,7 +468,8 @@ export class ModelHolder {
         .finally(() => {
           this.building = null;
         });
-      return this.building;
+      this.building = running;
+      return running;
     }
     this.queued ??= this.building
       .catch(() => undefined)
@@ -417,7 +477,175 @@ export class ModelHolder {
         this.queued = null;
         return this.exclusive(job);
       });
-    return this.queued;
+    return this.queued as Promise<T>;
+  }
+
+  /** Starts following the cluster's snapshots; resolves with the first one installed. */
+  private startFollowing(): Promise<ModelInfo> {
+    const { cluster, followMs = DEFAULT_FOLLOW_MS } = this.options;
+    if (this.closed) return Promise.reject(new FeedError('model_unavailable', 'the model holder is closed'));
+    this.unfollow ??= cluster!.subscribe('snapshot', () => this.followQuietly());
+    if (this.followTimer === null) {
+      this.followTimer = setInterval(() => this.followQuietly(), followMs);
+      this.followTimer.unref();
+    }
+    const first =
+      this.active !== null
+        ? Promise.resolve(this.active.info)
+        : new Promise<ModelInfo>((resolve, reject) => this.firstWaiters.push({ resolve, reject }));
+    this.followQuietly();
+    return first;
+  }
+
+  /** One follow round after the one in progress (rounds asked for meanwhile share one). */
+  private follow(): Promise<ModelInfo | null> {
+    return this.exclusive(() => this.followRound());
+  }
+
+  /** A round whose failure is logged (and counted) by `exclusive`, for timers and notifications. */
+  private followQuietly(): void {
+    if (!this.closed) this.follow().catch(() => {});
+  }
+
+  /**
+   * One look at the cluster: serve the newest stored snapshot of the current data (or, until there is
+   * one, the newest stored at all), and build one when this replica should and may (see `mayBuild`).
+   * Only a build (or install) failure rejects; a failed look at the store is logged and waits for the next.
+   */
+  private async followRound(): Promise<ModelInfo | null> {
+    const { logger } = this.options;
+    const source = this.options.source as Extract<ModelSource, { kind: 'database' }>;
+    let key: string;
+    let stored: StoredSnapshotMeta[];
+    try {
+      ({ key, stored } = await this.lookAtStore());
+    } catch (error) {
+      const message = describeError(error);
+      if (message !== this.lastFollowError)
+        logger?.warn({ err: message }, 'cannot look at the stored snapshots');
+      this.lastFollowError = message;
+      return this.info;
+    }
+    this.lastFollowError = null;
+    const now = Date.now();
+    if (this.seenKey?.key !== key) this.seenKey = { key, since: now };
+    const match = stored.find((s) => dataKeyIn(s) === key);
+    const servingId = () => this.active?.info.snapshotId ?? null;
+    if (match !== undefined) {
+      if (match.id === servingId()) {
+        this.buildWanted = false;
+        return this.info;
+      }
+      const first = servingId() === null;
+      if (
+        await this.installStored(
+          match,
+          first ? 'reusing the stored snapshot of this data' : 'loading the snapshot stored for this data',
+        )
+      ) {
+        this.buildWanted = false;
+        return this.info;
+      }
+    }
+    // Nothing stored covers the current data: meanwhile the newest stored one serves, if newer than ours.
+    const newest = stored.find((s) => s.id !== match?.id);
+    const serving = servingId();
+    if (newest !== undefined && (serving === null || newest.id > serving)) {
+      await this.installStored(
+        newest,
+        'serving the newest stored snapshot until one of the current data is stored',
+      );
+    }
+    if (!(await this.mayBuild(key, now))) return this.info;
+    const claim = await this.options.cluster!.tryClaim('build').catch((error: unknown) => {
+      logger?.warn({ err: describeError(error) }, 'cannot claim the cluster build');
+      return null;
+    });
+    if (claim === null) {
+      if (!this.waitingLogged) logger?.info('another replica is building a snapshot; waiting for it');
+      this.waitingLogged = true;
+      return this.info;
+    }
+    this.waitingLogged = false;
+    try {
+      // Stored between the look and the claim (its builder released the claim just before)?
+      const again = await this.lookAtStore();
+      const fresh = again.stored.find((s) => dataKeyIn(s) === again.key);
+      if (
+        fresh !== undefined &&
+        (fresh.id === servingId() ||
+          (await this.installStored(fresh, 'loading the snapshot stored for this data')))
+      ) {
+        this.buildWanted = false;
+        return this.info;
+      }
+      logger?.info(
+        { stored: stored.length },
+        stored.length === 0
+          ? 'no stored snapshot; building one'
+          : 'no stored snapshot matches the current data and options; building one',
+      );
+      this.changing = true;
+      this.options.logger?.info({ source: source.kind }, 'model build started');
+      const built = await this.buildInChild(source, { clusterLock: true });
+      const info = await this.install(await this.load(built.id, 'built'));
+      this.buildWanted = false;
+      this.failedKey = null;
+      return info;
+    } catch (error) {
+      this.failedKey = { key, at: Date.now() };
+      const failure = error instanceof Error ? error : new Error(describeError(error));
+      if (this.active === null) for (const waiter of this.firstWaiters.splice(0)) waiter.reject(failure);
+      throw failure;
+    } finally {
+      this.changing = false;
+      await claim.release();
+    }
+  }
+
+  /** The current data key and the stored snapshots of this holder's build options, newest first. */
+  private async lookAtStore(): Promise<{ key: string; stored: StoredSnapshotMeta[] }> {
+    const store = await this.store();
+    const key = await currentDataKey(store, this.options.build);
+    const stored = (await listSnapshotArtifacts(store, { limit: 20 })).filter(
+      (s) => !this.refused.has(s.id) && sameBuildAs(dataKeyIn(s), this.options.build),
+    );
+    return { key, stored };
+  }
+
+  /**
+   * Whether this replica should build a snapshot of the data under `key` now: with none to serve, or
+   * after its own sync changed the data, at once; otherwise once the data has stood still for a follow
+   * period and no sync runs anywhere (a sync's replica builds when it ends; a replica that died before
+   * is taken over this way). A key whose build failed waits `BUILD_RETRY_MS`.
+   */
+  private async mayBuild(key: string, now: number): Promise<boolean> {
+    if (this.failedKey?.key === key && now - this.failedKey.at < BUILD_RETRY_MS) return false;
+    if (this.active === null || this.buildWanted) return true;
+    const { followMs = DEFAULT_FOLLOW_MS, cluster } = this.options;
+    if (this.seenKey === null || now - this.seenKey.since < followMs) return false;
+    return !(await cluster!.isClaimed('sync').catch(() => true));
+  }
+
+  /** Loads and installs a stored snapshot; false (logged, never tried again) when it is refused. */
+  private async installStored(stored: StoredSnapshotMeta, why: string): Promise<boolean> {
+    this.changing = true;
+    try {
+      const loaded = await this.load(stored.id, 'stored');
+      this.options.logger?.info({ snapshot: stored.id, builtAt: loaded.meta.builtAt }, why);
+      await this.install(loaded);
+      return true;
+    } catch (error) {
+      if (this.closed) throw error;
+      this.refused.add(stored.id);
+      this.options.logger?.warn(
+        { snapshot: stored.id, err: describeError(error) },
+        'stored snapshot refused; it is not tried again',
+      );
+      return false;
+    } finally {
+      this.changing = false;
+    }
   }
 
   /** The store this holder reads metadata from (its own connection for a database source). */
@@ -441,7 +669,10 @@ export class ModelHolder {
   }
 
   /** Builds in the low-priority child process, which stores the artifact; resolves with its id. */
-  private buildInChild(source: { url: string; schema?: string }): Promise<{ id: number; byteSize: number }> {
+  private buildInChild(
+    source: { url: string; schema?: string },
+    { clusterLock = false }: { clusterLock?: boolean } = {},
+  ): Promise<{ id: number; byteSize: number }> {
     const { build = {}, keepSnapshots = 3, buildNice = BATCH_NICE } = this.options;
     return new Promise((resolve, reject) => {
       const child = forkModule(siblingModuleUrl(import.meta.url, 'build-child'), { nice: buildNice });
@@ -484,6 +715,7 @@ export class ModelHolder {
         ...(source.schema ? { schema: source.schema } : {}),
         build,
         keep: keepSnapshots,
+        ...(clusterLock ? { clusterLock } : {}),
       };
       child.send(request);
     });
@@ -602,6 +834,7 @@ export class ModelHolder {
     this.active = { generation, bytes: loaded.bytes, info, inline };
     this.lastError = null;
     for (const listener of this.swapListeners) listener(info);
+    for (const waiter of this.firstWaiters.splice(0)) waiter.resolve(info);
     this.options.logger?.info(
       {
         generation,

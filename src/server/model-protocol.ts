@@ -74,6 +74,11 @@ export interface BuildRequest {
   schema?: string;
   build: BuildOptions;
   keep: number;
+  /**
+   * PostgreSQL with replicas: hold the cluster's `build-run` lock while building, waiting first for any
+   * build process still at work (one whose serving process died leaves it running until it notices).
+   */
+  clusterLock?: boolean;
 }
 
 export type FromBuildChild =

@@ -332,6 +332,10 @@ export const SyncRunSchema = z.object({
     .number()
     .nullable()
     .describe('The process running the sync (a child process), or null for one in the server process.'),
+  replica: z
+    .string()
+    .optional()
+    .describe('With replicas on PostgreSQL: the replica running it (host:pid of its serving process).'),
   error: z.string().optional().describe('Why the run failed as a whole, e.g. its sync process died.'),
   sources: z.record(z.string(), SourceProgressSchema),
 });

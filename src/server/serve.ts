@@ -8,6 +8,7 @@ import { openStore, parseDatabaseUrl, SERVING_PAGE_CACHE_MIB } from '../store/op
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import { buildApp } from './app.js';
+import { ClusterCoordinator } from './cluster.js';
 import { ModelHolder, type ModelSource } from './model-holder.js';
 
 export interface ServeOptions {
@@ -30,6 +31,8 @@ export interface ServeOptions {
   logRequests?: boolean;
   /** Resolve only once the first model is built (default: at once; /ready says when). */
   waitForModel?: boolean;
+  /** PostgreSQL: how often a replica looks for new stored snapshots besides notifications (ms). */
+  followMs?: number;
 }
 
 export interface RunningServer {
@@ -64,9 +67,21 @@ export async function startServer({
   logger,
   logRequests = false,
   waitForModel = false,
+  followMs,
 }: ServeOptions = {}): Promise<RunningServer> {
   const store = await openStore(database, { cacheSizeMiB: SERVING_PAGE_CACHE_MIB });
   const target = parseDatabaseUrl(database);
+  // On PostgreSQL any number of replicas may share the database: they build and sync one at a time.
+  let cluster: ClusterCoordinator | undefined;
+  try {
+    cluster =
+      target.dialect === 'postgres'
+        ? await ClusterCoordinator.open(database, logger ? { logger } : {})
+        : undefined;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   // A worker opens a file or server database itself; an in-memory one only this thread can read.
   const source: ModelSource =
     target.dialect === 'sqlite' && (target.path === ':memory:' || target.path === '')
@@ -78,6 +93,8 @@ export async function startServer({
     workers,
     ...(build ? { build } : {}),
     ...(logger ? { logger } : {}),
+    ...(cluster ? { cluster } : {}),
+    ...(followMs !== undefined ? { followMs } : {}),
   });
   let app: FastifyInstance | undefined;
   try {
@@ -92,6 +109,7 @@ export async function startServer({
       ...(upstream ? { upstream } : {}),
       ...(syncDatabase ? { database: syncDatabase } : {}),
       ...(syncIntervalMinutes !== undefined ? { syncIntervalMinutes } : {}),
+      ...(cluster ? { cluster } : {}),
       ...(dataToken ? { dataToken } : {}),
       ...(eventsToken ? { eventsToken } : {}),
       ...(logger ? { logger } : {}),
@@ -125,6 +143,7 @@ export async function startServer({
         closing ??= (async () => {
           await running.close();
           await model.close();
+          await cluster?.close();
           await store.close();
         })();
         return closing;
@@ -133,6 +152,7 @@ export async function startServer({
   } catch (error) {
     await app?.close();
     await model.close();
+    await cluster?.close();
     await store.close();
     throw error;
   }

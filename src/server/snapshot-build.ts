@@ -71,6 +71,21 @@ export function dataKeyOf(watermark: Record<string, string>, build: BuildOptions
   });
 }
 
+/**
+ * Whether a stored snapshot's data key was made with `build` options and this artifact format, whatever
+ * data it covers: such a snapshot can serve (older data) until one of the current data is stored.
+ */
+export function sameBuildAs(dataKey: unknown, build: BuildOptions = {}): boolean {
+  if (typeof dataKey !== 'string') return false;
+  try {
+    const { watermark: _w, ...rest } = JSON.parse(dataKey) as Record<string, unknown>;
+    const { watermark: _ours, ...ours } = JSON.parse(dataKeyOf({}, build)) as Record<string, unknown>;
+    return stableJson(rest) === stableJson(ours);
+  } catch {
+    return false;
+  }
+}
+
 export interface BuildArtifactOptions {
   build?: BuildOptions;
   /** Stored snapshots kept (older ones pruned). */

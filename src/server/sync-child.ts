@@ -5,6 +5,7 @@
 import { describeError } from '../shared/errors.js';
 import { redact, registerSecret } from '../shared/redact.js';
 import { openStore } from '../store/open.js';
+import { type HeldClusterLock, holdClusterLock } from '../store/postgres/cluster-locks.js';
 import type { Store } from '../store/types.js';
 import type { ProgressReporter } from '../sync/progress.js';
 import { runSync } from '../sync/sync.js';
@@ -45,7 +46,14 @@ function deliver(message: FromSyncChild): Promise<void> {
 async function run(start: Extract<ToSyncChild, { type: 'start' }>): Promise<FromSyncChild> {
   registerSecret(start.upstream.token);
   let store: Store | undefined;
+  let lock: HeldClusterLock | undefined;
   try {
+    // A sync process left by a replica that died holds it until it stops (within a page).
+    if (start.clusterLock) {
+      lock = await holdClusterLock(start.database, 'sync-run', {
+        ...(start.schema !== undefined ? { schema: start.schema } : {}),
+      });
+    }
     // The server opened (and migrated) this database already.
     store = await openStore(start.database, {
       migrate: false,
@@ -62,6 +70,7 @@ async function run(start: Extract<ToSyncChild, { type: 'start' }>): Promise<From
     return { type: 'failed', message: redact(describeError(error)) };
   } finally {
     await store?.close().catch(() => {});
+    await lock?.release();
   }
 }
 

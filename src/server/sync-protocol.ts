@@ -8,7 +8,14 @@ export type UpstreamSettings = Omit<UpstreamClientOptions, 'signal' | 'fetch' | 
 
 /** Parent → child. `start` is the only message that carries the Flic token; it is never logged. */
 export type ToSyncChild =
-  | { type: 'start'; database: string; schema?: string; upstream: UpstreamSettings }
+  | {
+      type: 'start';
+      database: string;
+      schema?: string;
+      upstream: UpstreamSettings;
+      /** PostgreSQL with replicas: hold the cluster's `sync-run` lock while syncing (waiting for it first). */
+      clusterLock?: boolean;
+    }
   | { type: 'abort'; reason: string };
 
 /** Child → parent. */

@@ -2,17 +2,24 @@
 // `GET /admin/sync`; tells the server when one finishes so the model is rebuilt. With a database another
 // process can open, each sync runs in its own child process at the lowest CPU priority (sync-child.ts), so
 // feed requests never wait behind paging, validation or SQLite writes; otherwise it runs in this process.
+//
+// Replicas on one PostgreSQL database (a `cluster` coordinator) run one sync at a time between them: a
+// sync starts only under the cluster's sync claim (409 on every replica while one runs anywhere), its
+// progress is announced to the others (so `GET /admin/sync` on any replica shows it), and the scheduled
+// sync fires once per interval for the whole cluster: whoever takes the claim looks at when the latest
+// stored run started.
 import type { ChildProcess } from 'node:child_process';
 import { describeError, FeedError } from '../shared/errors.js';
 import { BATCH_NICE, forkModule, siblingModuleUrl } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
 import { redact, registerSecret } from '../shared/redact.js';
-import type { SyncRunInput } from '../store/sync-runs.js';
+import { lastSyncRunStart, type SyncRunInput } from '../store/sync-runs.js';
 import type { Store } from '../store/types.js';
 import type { ProgressReporter } from '../sync/progress.js';
 import { storeSyncRun, syncRunOf } from '../sync/run-record.js';
 import { runSync, SYNC_TARGETS, type SyncReport } from '../sync/sync.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
+import type { ClusterClaim, ClusterCoordinator } from './cluster.js';
 import type { FromSyncChild, ToSyncChild, UpstreamSettings } from './sync-protocol.js';
 
 export type SyncTrigger = 'admin' | 'interval';
@@ -36,6 +43,8 @@ export interface SyncRun {
   finished_at: string | null;
   /** The process running the sync: a child's pid, or null for a sync in the server's own process. */
   pid: number | null;
+  /** With replicas: the replica running it (host:pid of its serving process). */
+  replica?: string;
   /** Why the run failed as a whole (the sync process died, the store could not be opened, …). */
   error?: string;
   sources: Record<string, SourceProgressState>;
@@ -61,8 +70,13 @@ export interface SyncRunnerOptions {
    */
   database?: { url: string; schema?: string };
   logger?: Logger;
-  /** Called after every sync with its report (also failed ones). */
-  onFinished?: (report: SyncReport, run: SyncRun) => void;
+  /**
+   * Called after every sync with its report (also failed ones). The run (and with `cluster` the sync claim)
+   * ends once a promise it returns settles.
+   */
+  onFinished?: (report: SyncReport, run: SyncRun) => unknown;
+  /** Replicas on one PostgreSQL database: syncs run under the cluster's sync claim (see the file comment). */
+  cluster?: ClusterCoordinator;
   /** How long `close()` lets a sync process stop after the abort before it is killed. Default 10000. */
   stopTimeoutMs?: number;
 }
@@ -81,6 +95,22 @@ function childEnvironment(token: string | undefined): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Progress announcements to the other replicas: at most one per this many ms. */
+const ANNOUNCE_MS = 500;
+/** Longest error text a run announces (a notification carries a few KB). */
+const ANNOUNCED_ERROR_CHARS = 300;
+
+/** A run as another replica announced it, or null when the data is not one. */
+function announcedRun(data: unknown): { replica: string; run: SyncRun } | null {
+  const value = data as { replica?: unknown; run?: Partial<SyncRun> } | null;
+  const run = value?.run;
+  if (typeof value?.replica !== 'string' || typeof run !== 'object' || run === null) return null;
+  if (typeof run.id !== 'number' || typeof run.status !== 'string' || typeof run.started_at !== 'string')
+    return null;
+  if (typeof run.sources !== 'object' || run.sources === null) return null;
+  return { replica: value.replica, run: { ...(run as SyncRun), replica: value.replica } };
+}
+
 /** The upstream options as data (what can cross into the sync process). */
 function upstreamSettings(upstream: Omit<UpstreamClientOptions, 'signal'>): UpstreamSettings {
   const { fetch: _fetch, onRetry: _onRetry, ...settings } = upstream;
@@ -96,23 +126,45 @@ export class SyncRunner {
   private timer: NodeJS.Timeout | null = null;
   private intervalMinutes: number | null = null;
   private runs = 0;
+  /** With `cluster`: when this replica's interval timer started (a fresh replica waits one interval too). */
+  private intervalSince = 0;
+  private ticking = false;
+  private announceTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: SyncRunnerOptions) {
     // Redacted from anything this process logs, whichever process met it.
     registerSecret(options.upstream?.token);
+    const { cluster } = options;
+    if (cluster) this.unsubscribe = cluster.subscribe('sync', (data) => this.otherReplicaRun(data));
   }
 
   get configured(): boolean {
     return this.options.upstream !== undefined;
   }
 
+  /** A sync runs here, or (with replicas) was last announced running by another replica. */
   get isRunning(): boolean {
-    return this.running !== null;
+    return this.running !== null || this.current?.status === 'running';
   }
 
-  status(): SyncStatus {
+  /** The running (or last) sync and the one before; with replicas, whichever replica ran them. */
+  async status(): Promise<SyncStatus> {
+    const { cluster } = this.options;
+    let running = this.running !== null;
+    if (cluster !== undefined && !running) {
+      // The claim says whether a sync runs anywhere; announcements only say how far it is.
+      const elsewhere = await cluster.isClaimed('sync').catch(() => null);
+      running = elsewhere ?? this.current?.status === 'running';
+      const current = this.current;
+      if (elsewhere === false && current?.status === 'running') {
+        current.status = 'failed';
+        current.finished_at = new Date().toISOString();
+        current.error = `replica ${current.replica ?? '?'} stopped before the sync ended`;
+      }
+    }
     return {
-      running: this.running !== null,
+      running,
       configured: this.configured,
       interval_minutes: this.intervalMinutes,
       current: this.current && structuredClone(this.current),
@@ -122,9 +174,28 @@ export class SyncRunner {
 
   /**
    * Starts a sync in the background and returns its run. Throws `FeedError('conflict')` when one is
-   * running and `model_unavailable` (503) when no upstream is configured.
+   * running (with replicas: on any of them) and `model_unavailable` (503) when no upstream is configured.
    */
-  start(trigger: SyncTrigger = 'admin'): SyncRun {
+  async start(trigger: SyncTrigger = 'admin'): Promise<SyncRun> {
+    const upstream = this.upstreamOrThrow();
+    this.throwIfRunningHere();
+    const { cluster } = this.options;
+    if (cluster === undefined) return this.launch(trigger, upstream, null);
+    const claim = await cluster.tryClaim('sync');
+    if (claim === null) {
+      this.throwIfRunningHere();
+      const other = this.current?.status === 'running' ? this.current : null;
+      throw new FeedError(
+        'conflict',
+        other === null
+          ? 'a sync is already running on another replica; see GET /admin/sync'
+          : `a sync is already running on replica ${other.replica ?? '?'} (started ${other.started_at}); see GET /admin/sync`,
+      );
+    }
+    return this.launch(trigger, upstream, claim);
+  }
+
+  private upstreamOrThrow(): Omit<UpstreamClientOptions, 'signal'> {
     const upstream = this.options.upstream;
     if (upstream === undefined) {
       throw new FeedError(
@@ -132,12 +203,24 @@ export class SyncRunner {
         'sync is not configured: start the server with API_BASE_URL (and FLIC_TOKEN) set',
       );
     }
+    return upstream;
+  }
+
+  private throwIfRunningHere(): void {
     if (this.running !== null && this.current !== null) {
       throw new FeedError(
         'conflict',
         `a sync is already running (run ${this.current.id}, started ${this.current.started_at}); see GET /admin/sync`,
       );
     }
+  }
+
+  /** Starts the run (with replicas, under `claim`, which is released once it and its follow-up end). */
+  private launch(
+    trigger: SyncTrigger,
+    upstream: Omit<UpstreamClientOptions, 'signal'>,
+    claim: ClusterClaim | null,
+  ): SyncRun {
     const run: SyncRun = {
       id: ++this.runs,
       trigger,
@@ -145,6 +228,7 @@ export class SyncRunner {
       started_at: new Date().toISOString(),
       finished_at: null,
       pid: null,
+      ...(this.options.cluster ? { replica: this.options.cluster.replica } : {}),
       sources: Object.fromEntries(
         SYNC_TARGETS.map((s) => [
           s,
@@ -157,14 +241,61 @@ export class SyncRunner {
     const controller = new AbortController();
     this.controller = controller;
     // Forks the sync process (if any) before returning, so the run answered already carries its pid.
-    this.running = this.execute(run, upstream, controller.signal).finally(() => {
+    this.running = this.execute(run, upstream, controller.signal).finally(async () => {
+      // Released before this replica counts as idle, so its own next start never sees its old claim.
+      await claim?.release();
       this.running = null;
       this.controller = null;
     });
+    this.announce(run, true);
     return structuredClone(run);
   }
 
-  /** Runs a sync every `minutes` (skipping a tick while one runs); null stops it. */
+  /** Tells the other replicas how `run` stands: now, or within ANNOUNCE_MS (progress). */
+  private announce(run: SyncRun, now = false): void {
+    const { cluster } = this.options;
+    if (cluster === undefined) return;
+    const send = () => {
+      const sources = Object.fromEntries(
+        Object.entries(run.sources).map(([name, s]) => [
+          name,
+          s.error === undefined ? s : { ...s, error: s.error.slice(0, ANNOUNCED_ERROR_CHARS) },
+        ]),
+      );
+      const announced = {
+        ...run,
+        sources,
+        ...(run.error !== undefined ? { error: run.error.slice(0, ANNOUNCED_ERROR_CHARS) } : {}),
+      };
+      void cluster.publish('sync', { replica: cluster.replica, run: announced });
+    };
+    if (now) {
+      if (this.announceTimer !== null) clearTimeout(this.announceTimer);
+      this.announceTimer = null;
+      send();
+      return;
+    }
+    this.announceTimer ??= setTimeout(() => {
+      this.announceTimer = null;
+      send();
+    }, ANNOUNCE_MS);
+  }
+
+  /** Another replica's run: it becomes the current one (the one it replaces, the previous). */
+  private otherReplicaRun(data: unknown): void {
+    const announced = announcedRun(data);
+    if (announced === null || announced.replica === this.options.cluster?.replica) return;
+    const { run } = announced;
+    const same = this.current?.replica === run.replica && this.current?.id === run.id;
+    if (!same && this.current !== null) this.previous = this.current;
+    this.current = run;
+  }
+
+  /**
+   * Runs a sync every `minutes` (skipping a tick while one runs); null stops it. With replicas, every
+   * replica looks often (a tenth of the interval, 1..30 s) and the one that takes the claim syncs when the
+   * latest stored run started an interval ago or more.
+   */
   setInterval(minutes: number | null): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
@@ -173,10 +304,47 @@ export class SyncRunner {
     if (!(minutes > 0) || !Number.isFinite(minutes)) {
       throw new FeedError('config_invalid', `sync interval must be a number of minutes > 0, got ${minutes}`);
     }
-    this.timer = setInterval(() => {
-      if (this.running === null && this.configured) this.start('interval');
-    }, minutes * 60_000);
+    const periodMs = minutes * 60_000;
+    if (this.options.cluster === undefined) {
+      this.timer = setInterval(() => {
+        if (this.running === null && this.configured) this.start('interval').catch(() => {});
+      }, periodMs);
+    } else {
+      this.intervalSince = Date.now();
+      this.timer = setInterval(
+        () => {
+          this.intervalTick(periodMs).catch((error: unknown) =>
+            this.options.logger?.warn({ err: describeError(error) }, 'scheduled sync check failed'),
+          );
+        },
+        Math.min(30_000, Math.max(1000, periodMs / 10)),
+      );
+    }
     this.timer.unref();
+  }
+
+  /** With replicas: takes the sync claim if free and starts the scheduled sync when it is due. */
+  private async intervalTick(periodMs: number): Promise<void> {
+    const { cluster, store, upstream } = this.options;
+    if (cluster === undefined || upstream === undefined || this.running !== null || this.ticking) return;
+    this.ticking = true;
+    try {
+      const claim = await cluster.tryClaim('sync');
+      if (claim === null) return;
+      let launched = false;
+      try {
+        const last = await lastSyncRunStart(store.db);
+        const since = Math.max(last === null ? 0 : Date.parse(last), this.intervalSince);
+        if (Date.now() - since >= periodMs && this.running === null) {
+          this.launch('interval', upstream, claim);
+          launched = true;
+        }
+      } finally {
+        if (!launched) await claim.release();
+      }
+    } finally {
+      this.ticking = false;
+    }
   }
 
   /** Resolves when the running sync (if any) has finished. */
@@ -190,6 +358,7 @@ export class SyncRunner {
    */
   async close(): Promise<void> {
     this.setInterval(null);
+    this.unsubscribe?.();
     this.controller?.abort(new Error('server shutting down'));
     await this.running;
   }
@@ -199,12 +368,15 @@ export class SyncRunner {
       run.sources[name] ??= { status: 'pending', pages: 0, records: 0, invalid: 0, start_page: null };
       return run.sources[name]!;
     };
+    const announce = () => this.announce(run);
     return {
       start(name, info) {
         Object.assign(source(name), { status: 'running', start_page: info.startPage });
+        announce();
       },
       update(name, p) {
         Object.assign(source(name), { pages: p.pages, records: p.records, invalid: p.invalid });
+        announce();
       },
       finish(name, p) {
         Object.assign(source(name), {
@@ -213,6 +385,7 @@ export class SyncRunner {
           records: p.records,
           invalid: p.invalid,
         });
+        announce();
       },
       stop() {},
     };
@@ -261,8 +434,9 @@ export class SyncRunner {
     );
     // Into the run history before the run stops counting as running, so whoever waits for the end sees it.
     await storeSyncRun(store, reported ? this.historyOf(run, report) : this.historyOfBroken(run), logger);
+    this.announce(run, true);
     try {
-      onFinished?.(report, run);
+      await onFinished?.(report, run);
     } catch (error) {
       logger?.error({ err: describeError(error) }, 'sync follow-up failed');
     }
@@ -360,6 +534,7 @@ export class SyncRunner {
               database: database.url,
               ...(database.schema !== undefined ? { schema: database.schema } : {}),
               upstream: upstreamSettings(upstream),
+              ...(this.options.cluster ? { clusterLock: true } : {}),
             });
             if (signal.aborted) send({ type: 'abort', reason: describeError(signal.reason) });
             return;

@@ -6,8 +6,13 @@
 // writer, whose busy handler retries at intervals, actually finds the write lock free. Deleting works the
 // same way in reverse: the snapshot is unpublished first, its chunks go in short batches, and the row
 // last, so a deleter that dies leaves an incomplete row that the next prune removes.
+//
+// On PostgreSQL a published snapshot is announced on the cluster channel, so every `serve` replica on the
+// database loads it without waiting for its next poll.
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
 import { describeError, FeedError } from '../shared/errors.js';
+import { notifyCluster } from './postgres/cluster-locks.js';
 import type { Store } from './types.js';
 
 export interface StoredSnapshotMeta {
@@ -196,6 +201,10 @@ export async function saveSnapshotArtifact(
     });
   }
   await pruneSnapshotArtifacts(store, keep);
+  if (store.dialect === 'postgres') {
+    // Best effort: a replica that misses it finds the snapshot on its next poll.
+    await notifyCluster(store.db as Kysely<unknown>, 'snapshot', { id }).catch(() => {});
+  }
   return {
     id,
     formatVersion: artifact.formatVersion,

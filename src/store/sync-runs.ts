@@ -103,3 +103,16 @@ export async function listSyncRuns(
     sources: JSON.parse(r.sources) as SyncRunSource[],
   }));
 }
+
+/**
+ * When the latest stored run started (ISO), or null when none is stored: what decides whether a cluster's
+ * scheduled sync is due.
+ * @example const last = await lastSyncRunStart(store.db);
+ */
+export async function lastSyncRunStart(db: Kysely<Database>): Promise<string | null> {
+  const row = await db
+    .selectFrom('SyncRun')
+    .select((eb) => eb.fn.max('started_at').as('last'))
+    .executeTakeFirst();
+  return row?.last ?? null;
+}

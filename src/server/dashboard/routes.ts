@@ -118,7 +118,7 @@ export function registerPageRoutes(app: FastifyInstance, d: DashboardContext): v
       );
     }
     try {
-      const run = d.server.sync.start('admin');
+      const run = await d.server.sync.start('admin');
       return reply.redirect(dashboardPath(`/sync?started=${run.id}`), 303);
     } catch (error) {
       if (!(error instanceof FeedError)) throw error;
@@ -135,7 +135,7 @@ export function registerPageRoutes(app: FastifyInstance, d: DashboardContext): v
   });
 
   app.get('/api/sync', hidden, async (_request, reply) => {
-    const status = d.server.sync.status();
+    const status = await d.server.sync.status();
     return reply.header('cache-control', 'no-store').send({
       html: syncStatusFragment(status, await expectedRecords(d)).markup,
       active: status.running,

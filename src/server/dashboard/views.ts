@@ -202,7 +202,7 @@ export async function syncView(
   messages: { notice?: string; error?: string } = {},
 ): Promise<SyncView> {
   return {
-    status: d.server.sync.status(),
+    status: await d.server.sync.status(),
     expected: await expectedRecords(d),
     runs: await listSyncRuns(d.server.store.db, { limit: 50 }),
     ...messages,

@@ -22,7 +22,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext, ad
         security: [{ bearerAuth: [] }],
         response: { 202: SyncRunSchema, 401: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse },
       },
-      handler: async (_request, reply) => reply.code(202).send(ctx.sync.start('admin')),
+      handler: async (_request, reply) => reply.code(202).send(await ctx.sync.start('admin')),
     });
     typed.get('/admin/sync', {
       schema: {
