@@ -14,6 +14,8 @@ import { type Body, eventually, TOKEN } from './support/feed-server.js';
 import { PG_URL, storeBackends } from './support/store-backends.js';
 
 const ADMIN = 'replicas-admin-token';
+/** How long a replica may take to get somewhere (start, build, load) on a busy machine. */
+const WAIT_MS = 150_000;
 const auth = { authorization: `Bearer ${ADMIN}` };
 const skipReason = (await storeBackends()).find((b) => b.dialect === 'postgres')!.skipReason;
 
@@ -88,7 +90,7 @@ const readySnapshot = (base: string) =>
   eventually(async () => {
     const { status, body } = await get(base, '/ready');
     return status === 200 ? body.model : undefined;
-  }, 60_000);
+  }, WAIT_MS);
 
 /** Log lines (pino JSON on stderr) with this message. */
 const logged = (r: CliProcess, msg: string) =>
@@ -119,86 +121,104 @@ async function feedsUntil(base: string, stop: () => boolean): Promise<number[]> 
   return failures;
 }
 
+// Each step starts processes and builds through tsx at batch priority: slow on a loaded machine.
+const STEP_TIMEOUT_MS = 180_000;
+
 describe.skipIf(skipReason !== null)('serve replicas on one PostgreSQL database', () => {
   let a: CliProcess & { url: string };
   let b: CliProcess & { url: string };
 
-  it('a replica started while another builds waits for that snapshot and serves it without building', async () => {
-    a = await replica();
-    await eventually(async () => (logged(a, 'model build started').length > 0 ? true : undefined));
-    b = await replica();
-    const [snapA, snapB] = await Promise.all([readySnapshot(a.url), readySnapshot(b.url)]);
-    expect(snapA.origin).toBe('built');
-    expect(snapB).toMatchObject({ origin: 'stored', snapshot_id: snapA.snapshot_id });
-    expect(logged(b, 'model build started')).toEqual([]);
-    expect((await get(b.url, '/feed?user_id=3&page_size=5')).status).toBe(200);
-  });
+  it(
+    'a replica started while another builds waits for that snapshot and serves it without building',
+    async () => {
+      a = await replica();
+      await eventually(async () => (logged(a, 'model build started').length > 0 ? true : undefined), WAIT_MS);
+      b = await replica();
+      const [snapA, snapB] = await Promise.all([readySnapshot(a.url), readySnapshot(b.url)]);
+      expect(snapA.origin).toBe('built');
+      expect(snapB).toMatchObject({ origin: 'stored', snapshot_id: snapA.snapshot_id });
+      expect(logged(b, 'model build started')).toEqual([]);
+      expect((await get(b.url, '/feed?user_id=3&page_size=5')).status).toBe(200);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('runs one admin sync for the cluster (409 on the other replica, which shows it) and swaps both', async () => {
-    const before = (await readySnapshot(a.url)).snapshot_id;
-    await dropSomeLikes();
-    // Slow views pages keep the sync running while the other replica is asked.
-    simulator.setFaults({ slowRate: 1, slowMs: 150, sources: ['views'] });
-    let swapped = false;
-    const failures = feedsUntil(b.url, () => swapped);
-    try {
-      const started = await fetch(`${a.url}/admin/sync`, { method: 'POST', headers: auth });
-      expect(started.status).toBe(202);
-      const run = (await started.json()) as Body;
-      const refused = await fetch(`${b.url}/admin/sync`, { method: 'POST', headers: auth });
-      expect(refused.status).toBe(409);
-      expect(((await refused.json()) as Body).message).toMatch(/already running/);
-      expect((await fetch(`${a.url}/admin/sync`, { method: 'POST', headers: auth })).status).toBe(409);
-      const seen = await eventually(async () => {
-        const { body } = await get(b.url, '/admin/sync', auth);
-        return body.running && body.current?.replica === run.replica ? body : undefined;
-      });
-      expect(seen.current.id).toBe(run.id);
-      simulator.setFaults({});
-      const [newA, newB] = await Promise.all(
-        [a.url, b.url].map((base) =>
-          eventually(async () => {
-            const snap = await readySnapshot(base);
-            return snap.snapshot_id !== before ? snap : undefined;
-          }, 60_000),
-        ),
+  it(
+    'runs one admin sync for the cluster (409 on the other replica, which shows it) and swaps both',
+    async () => {
+      const before = (await readySnapshot(a.url)).snapshot_id;
+      await dropSomeLikes();
+      // Slow views pages keep the sync running while the other replica is asked.
+      simulator.setFaults({ slowRate: 1, slowMs: 150, sources: ['views'] });
+      let swapped = false;
+      const failures = feedsUntil(b.url, () => swapped);
+      try {
+        const started = await fetch(`${a.url}/admin/sync`, { method: 'POST', headers: auth });
+        expect(started.status).toBe(202);
+        const run = (await started.json()) as Body;
+        const refused = await fetch(`${b.url}/admin/sync`, { method: 'POST', headers: auth });
+        expect(refused.status).toBe(409);
+        expect(((await refused.json()) as Body).message).toMatch(/already running/);
+        expect((await fetch(`${a.url}/admin/sync`, { method: 'POST', headers: auth })).status).toBe(409);
+        const seen = await eventually(async () => {
+          const { body } = await get(b.url, '/admin/sync', auth);
+          return body.running && body.current?.replica === run.replica ? body : undefined;
+        });
+        expect(seen.current.id).toBe(run.id);
+        simulator.setFaults({});
+        const [newA, newB] = await Promise.all(
+          [a.url, b.url].map((base) =>
+            eventually(async () => {
+              const snap = await readySnapshot(base);
+              return snap.snapshot_id !== before ? snap : undefined;
+            }, WAIT_MS),
+          ),
+        );
+        expect(newB.snapshot_id).toBe(newA.snapshot_id);
+        expect(newB.origin).toBe('stored');
+        const done = await eventually(async () => {
+          const { body } = await get(b.url, '/admin/sync', auth);
+          return body.running ? undefined : body;
+        });
+        expect(done.current).toMatchObject({ id: run.id, replica: run.replica, status: 'complete' });
+      } finally {
+        simulator.setFaults({});
+        swapped = true;
+      }
+      expect(await failures).toEqual([]);
+      // One build in the cluster for it: the syncing replica's.
+      expect(logged(b, 'model build started')).toEqual([]);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'when the building replica is killed (-9) the other keeps serving its snapshot and takes the build over',
+    async () => {
+      const before = (await readySnapshot(b.url)).snapshot_id;
+      const buildsOnA = logged(a, 'model build started').length;
+      await dropSomeLikes();
+      expect((await fetch(`${a.url}/admin/sync`, { method: 'POST', headers: auth })).status).toBe(202);
+      await eventually(
+        async () => (logged(a, 'model build started').length > buildsOnA ? true : undefined),
+        WAIT_MS,
       );
-      expect(newB.snapshot_id).toBe(newA.snapshot_id);
-      expect(newB.origin).toBe('stored');
-      const done = await eventually(async () => {
-        const { body } = await get(b.url, '/admin/sync', auth);
-        return body.running ? undefined : body;
-      });
-      expect(done.current).toMatchObject({ id: run.id, replica: run.replica, status: 'complete' });
-    } finally {
-      simulator.setFaults({});
-      swapped = true;
-    }
-    expect(await failures).toEqual([]);
-    // One build in the cluster for it: the syncing replica's.
-    expect(logged(b, 'model build started')).toEqual([]);
-  });
-
-  it('when the building replica is killed (-9) the other keeps serving its snapshot and takes the build over', async () => {
-    const before = (await readySnapshot(b.url)).snapshot_id;
-    const buildsOnA = logged(a, 'model build started').length;
-    await dropSomeLikes();
-    expect((await fetch(`${a.url}/admin/sync`, { method: 'POST', headers: auth })).status).toBe(202);
-    await eventually(async () => (logged(a, 'model build started').length > buildsOnA ? true : undefined));
-    a.child.kill('SIGKILL');
-    await a.exited;
-    let taken = false;
-    const failures = feedsUntil(b.url, () => taken);
-    try {
-      const after = await eventually(async () => {
-        const snap = await readySnapshot(b.url);
-        return snap.snapshot_id !== before ? snap : undefined;
-      }, 60_000);
-      expect(after.origin).toBe('built');
-      expect(logged(b, 'model build started').length).toBe(1);
-    } finally {
-      taken = true;
-    }
-    expect(await failures).toEqual([]);
-  });
+      a.child.kill('SIGKILL');
+      await a.exited;
+      let taken = false;
+      const failures = feedsUntil(b.url, () => taken);
+      try {
+        const after = await eventually(async () => {
+          const snap = await readySnapshot(b.url);
+          return snap.snapshot_id !== before ? snap : undefined;
+        }, WAIT_MS);
+        expect(after.origin).toBe('built');
+        expect(logged(b, 'model build started').length).toBe(1);
+      } finally {
+        taken = true;
+      }
+      expect(await failures).toEqual([]);
+    },
+    STEP_TIMEOUT_MS,
+  );
 });
