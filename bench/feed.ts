@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/feed.ts [--users=N] [--posts=N] [--interactions=N] [--duration=S] [--warmup=S]
 //                         [--connections=N] [--workers=N] [--with-history] [--fresh] [--cpu-prof]
-//                         [--as-users] [--from-source]
+//                         [--as-users] [--from-source] [--replicas=N [--pg-url=postgres://…]]
 //
 // --as-users (`npm run bench:feed:users`) measures the service the way users load it (issue 7): 32
 // keep-alive connections of users with history, started the moment /ready is true (no warm-up); then a
@@ -19,28 +19,43 @@
 // The database is generated once (written straight through the store, no HTTP) and kept under .bench/
 // for later runs; --fresh rebuilds it. The server runs in its own process so the load generator does
 // not share its event loop; --cpu-prof writes the server's CPU profile to .bench/.
+//
+// --replicas=N (N ≥ 2) runs N `serve` processes on one PostgreSQL database (--pg-url, default
+// postgres://postgres@127.0.0.1:5432/empowerverse_bench, created when missing; the dataset is written
+// into it once): the first builds (or reuses) the snapshot, the others load it; then every replica takes
+// its share of the connections at once, and req/s and p50/p99 are printed per replica and in total (the
+// total p99 over every response of every replica).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { mulberry32 } from '../src/recommend/random.js';
 import { BATCH_NICE } from '../src/shared/fork-module.js';
 import { generateDataset } from '../src/simulator/index.js';
 import { openStore } from '../src/store/open.js';
+import { redactDatabaseUrl } from '../src/store/postgres/store.js';
 import type { Store } from '../src/store/types.js';
 import { runSync } from '../src/sync/sync.js';
 import { SOURCE_NAMES, type SourceName, type SourceRecords } from '../src/upstream/sources.js';
 import { startChild } from './support/child.js';
 
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k!, v ?? 'true'] as const;
-  }),
-);
+/** `--name=value`, `--name value` or a bare `--flag` (true). */
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i++) {
+  const arg = process.argv[i]!;
+  const [k, v] = arg.replace(/^--/, '').split('=');
+  const next = process.argv[i + 1];
+  if (v === undefined && next !== undefined && !next.startsWith('--')) {
+    args.set(k!, next);
+    i++;
+  } else args.set(k!, v ?? 'true');
+}
 const num = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
+/** A database for messages: a path, or a URL without its password. */
+const target = (db: string) => (/^postgres/.test(db) ? redactDatabaseUrl(db) : db);
 const users = num('users', 100_000);
 const posts = num('posts', 20_000);
 const interactions = num('interactions', 2_000_000);
@@ -50,8 +65,15 @@ const connections = num('connections', 16);
 const workers = num('workers', 2);
 const pageSize = 20;
 
+const replicas = num('replicas', 1);
+if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`--replicas must be an integer ≥ 1`);
+if (replicas > 1 && args.has('as-users')) throw new Error('--replicas and --as-users do not combine');
+const pgUrl = args.get('pg-url') ?? 'postgres://postgres@127.0.0.1:5432/empowerverse_bench';
+
 const benchDir = resolve('.bench');
 const dbPath = join(benchDir, `feed-${users}u-${posts}p-${interactions}i.db`);
+/** The database `serve` runs on: the SQLite file, or with --replicas the PostgreSQL database. */
+const database = replicas > 1 ? pgUrl : dbPath;
 
 /** Writes the generated dataset straight through the store, page by page, then derives summaries. */
 async function writeDataset(store: Store): Promise<void> {
@@ -71,12 +93,12 @@ async function writeDataset(store: Store): Promise<void> {
   }
   // Summaries derive from the stored posts without any network.
   await runSync({ store, upstream: { baseUrl: 'http://127.0.0.1:9' }, only: ['summaries'] });
-  console.log(`wrote ${dbPath} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`wrote ${target(database)} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** Ids of the users that have at least one interaction (for --with-history). */
 async function usersWithHistory(): Promise<Int32Array> {
-  const store = await openStore(dbPath);
+  const store = await openStore(database);
   try {
     const ids = new Set<number>();
     for (const table of ['PostView', 'PostLike', 'PostInspire', 'PostRating'] as const) {
@@ -93,8 +115,44 @@ async function usersWithHistory(): Promise<Int32Array> {
   }
 }
 
+/** Creates the PostgreSQL database --pg-url names when it does not exist. */
+async function ensurePostgresDatabase(): Promise<void> {
+  const target = new URL(pgUrl);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const maintenance = new URL(pgUrl);
+  maintenance.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: maintenance.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) {
+      await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+      console.log(`created PostgreSQL database ${name}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 async function prepareDatabase(): Promise<void> {
   mkdirSync(benchDir, { recursive: true });
+  if (replicas > 1) {
+    await ensurePostgresDatabase();
+    const store = await openStore(pgUrl);
+    try {
+      const state = await store.getSyncState('summaries');
+      const stored = (await store.stats()).tables.User;
+      if (state?.status === 'complete') {
+        console.log(`using PostgreSQL ${target(pgUrl)} (${stored} users; another --pg-url for other sizes)`);
+        return;
+      }
+      console.log(`generating ${users} users, ${posts} posts, ${interactions} interactions into PostgreSQL…`);
+      await writeDataset(store);
+    } finally {
+      await store.close();
+    }
+    return;
+  }
   if (args.has('fresh')) for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
   const store = await openStore(dbPath);
   try {
@@ -123,7 +181,7 @@ async function startServer(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildP
   const profile = args.has('cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${benchDir}`] : [];
   const child = spawn(
     process.execPath,
-    [...profile, ...cliEntry, 'serve', '--db', dbPath, '--port', '0', '--workers', String(workers)],
+    [...profile, ...cliEntry, 'serve', '--db', database, '--port', '0', '--workers', String(workers)],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', ...env } },
   );
   const lines = createInterface({ input: child.stdout! });
@@ -175,6 +233,8 @@ function cpuSeconds(pid: number, tid?: number): number | null {
 interface LoadResult extends autocannon.Result {
   /** Per second of the phase: responses and their p99 latency (ms). */
   seconds: { count: number; p99: number }[];
+  /** Every response's latency (ms), in arrival order. */
+  latencies: number[];
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -192,6 +252,7 @@ async function load(
   const pick = () =>
     pool === null ? 1 + Math.floor(rand() * users) : pool[Math.floor(rand() * pool.length)]!;
   const buckets: number[][] = [];
+  let latencies: number[] = [];
   const started = performance.now();
   let instance!: autocannon.Instance;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
@@ -218,11 +279,12 @@ async function load(
     (buckets[second] ??= []).push(responseTime);
   });
   const result = await finished;
+  latencies = buckets.flat();
   const perSecond = Array.from({ length: buckets.length }, (_, i) => {
     const sorted = (buckets[i] ?? []).sort((a, b) => a - b);
     return { count: sorted.length, p99: Math.round(percentile(sorted, 0.99)) };
   });
-  return Object.assign(result, { seconds: perSecond });
+  return Object.assign(result, { seconds: perSecond, latencies });
 }
 
 const fmtSeconds = (r: LoadResult) => r.seconds.map((s) => `${s.count}/${s.p99}`).join(' ');
@@ -363,9 +425,54 @@ async function asUsers(): Promise<void> {
   }
 }
 
+/** --replicas: N serve processes on one PostgreSQL database, loaded at once; per replica and in total. */
+async function onReplicas(): Promise<void> {
+  const pool = args.has('with-history') ? await usersWithHistory() : null;
+  const servers: { child: ChildProcess; url: string }[] = [];
+  try {
+    // The first builds or reuses the snapshot; the others start once it serves, and load it.
+    for (let i = 0; i < replicas; i++) {
+      const t0 = Date.now();
+      const server = await startServer();
+      servers.push(server);
+      await waitReady(server.url);
+      const ready = (await (await fetch(`${server.url}/ready`)).json()) as { model: { origin: string } };
+      console.log(
+        `replica ${i + 1} on ${server.url}: ready ${((Date.now() - t0) / 1000).toFixed(1)} s after start (snapshot ${ready.model.origin})`,
+      );
+    }
+    const share = Math.max(1, Math.round(connections / replicas));
+    if (warmup > 0) await Promise.all(servers.map((s, i) => load(s.url, warmup, 1 + i, pool, share)));
+    const results = await Promise.all(servers.map((s, i) => load(s.url, duration, 100 + i, pool, share)));
+    const all = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+    const total = results.reduce((n, r) => n + r.requests.average, 0);
+    const failed = results.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0);
+    console.log(
+      `load: ${share} connections per replica (${share * replicas} in all), ${duration} s, random users of ${pool === null ? `all ${users}` : `the ${pool.length} with history`}, page_size ${pageSize}`,
+    );
+    for (const [i, r] of results.entries()) console.log(fmtPhase(`replica ${i + 1}`, r));
+    console.log(
+      `total: ${Math.round(total)} req/s, p50 ${Math.round(percentile(all, 0.5))} ms, p99 ${Math.round(percentile(all, 0.99))} ms, ` +
+        `${all.length} responses, ${failed} failed`,
+    );
+    if (failed > 0) process.exitCode = 1;
+  } finally {
+    for (const server of servers) server.child.kill('SIGTERM');
+    await Promise.all(
+      servers.map((s) =>
+        s.child.exitCode === null ? new Promise((r) => s.child.once('exit', r)) : undefined,
+      ),
+    );
+  }
+}
+
 await prepareDatabase();
 if (args.has('as-users')) {
   await asUsers();
+  process.exit();
+}
+if (replicas > 1) {
+  await onReplicas();
   process.exit();
 }
 const pool = args.has('with-history') ? await usersWithHistory() : null;

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withoutFlags } from '../src/server/replicas.js';
 import { eventually, type SyncedDatabase, syncedDatabase } from './support/feed-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -73,6 +74,23 @@ describe('empowerverse serve', () => {
     expect(serve.stderr()).toContain('SIGTERM: stopping');
   });
 
+  it('refuses --replicas on SQLite and without a fixed port, saying why (exit 2)', async () => {
+    const sqlite = cli(['serve', '--db', db.path, '--port', '8000', '--replicas', '2']);
+    expect(await sqlite.exited).toBe(2);
+    expect(sqlite.stderr()).toContain('--replicas needs a postgres:// DATABASE_URL');
+    const anyPort = cli([
+      'serve',
+      '--db',
+      'postgres://feed@127.0.0.1:5432/feed',
+      '--port',
+      '0',
+      '--replicas',
+      '2',
+    ]);
+    expect(await anyPort.exited).toBe(2);
+    expect(anyPort.stderr()).toContain('--replicas needs a fixed --port');
+  });
+
   it('refuses a bad flag with a message naming it (exit 2)', async () => {
     const serve = cli(['serve', '--db', db.path, '--port', '99999']);
     expect(await serve.exited).toBe(2);
@@ -132,5 +150,16 @@ describe('empowerverse demo', () => {
       expect(demo.stdout()).toContain('stopped.');
       expect(existsSync(path)).toBe(true);
     }
+  });
+});
+
+describe('serve --replicas', () => {
+  it("hands each replica serve's own arguments without --replicas and --port, in either spelling", () => {
+    expect(
+      withoutFlags(
+        ['--db', 'postgres://x/db', '--replicas', '3', '--port=9000', '--workers', '1', '--replicas=2'],
+        ['--replicas', '--port'],
+      ),
+    ).toEqual(['--db', 'postgres://x/db', '--workers', '1']);
   });
 });
