@@ -6,6 +6,7 @@ import { LiveEvents } from '../src/server/live-events.js';
 import { insertFeedEvent, maxFeedEventId, streamFeedEvents } from '../src/store/feed-events.js';
 import { loadTrainingDataFromStore } from '../src/store/training-data.js';
 import {
+  eventually,
   type SyncedDatabase,
   startTestServer,
   syncedDatabase,
@@ -136,6 +137,26 @@ describe('POST /events', () => {
     const readyAfter = await server.get('/ready');
     expect(readyAfter.body.checks.model.live_events).toBe(0);
     expect(readyAfter.body.model.generation).toBe(2);
+  });
+});
+
+describe('two servers on one SQLite file', () => {
+  it('an event posted to one is excluded from the other’s next feed within 1 s (polling)', async () => {
+    const other = await startTestServer(db.path);
+    try {
+      const userId = 77;
+      const top = ids((await other.get(`/feed?user_id=${userId}&page_size=10`)).body)[0]!;
+      expect((await server.post('/events', { user_id: userId, post_id: top, type: 'view' })).status).toBe(
+        201,
+      );
+      await eventually(async () => {
+        const feed = await other.get(`/feed?user_id=${userId}&page_size=100`);
+        return ids(feed.body).includes(top) ? undefined : true;
+      }, 1000);
+      expect((await other.get('/ready')).body.checks.events).toMatchObject({ ok: true, listening: null });
+    } finally {
+      await other.close();
+    }
   });
 });
 

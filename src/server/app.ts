@@ -14,7 +14,8 @@ import type { ClusterCoordinator } from './cluster.js';
 import type { ServerContext } from './context.js';
 import { registerDashboard } from './dashboard/index.js';
 import { frameworkErrorHandler, installErrorHandling, validatorCompiler } from './errors.js';
-import { catchUpLiveEvents, LiveEvents } from './live-events.js';
+import { EventFollower } from './event-follower.js';
+import { LiveEvents } from './live-events.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelHolder, ModelInfo } from './model-holder.js';
 import { PostCache } from './post-cache.js';
@@ -121,14 +122,12 @@ export async function buildApp({
   // sends requests to the database; the first warm-up is part of readiness.
   let postsWarm = !warmPostCache;
   let warming: PostCache | null = null;
+  // Events any process stores (this one, another replica, one before a restart) join the overlay.
+  const eventFollower = new EventFollower({ store, live: liveEvents, ...(logger ? { logger } : {}) });
   const installSnapshot = (info: ModelInfo) => {
     users.reset();
     liveEvents.prune(info.feedEventWatermark);
-    // Events stored after the snapshot's watermark but not in memory (a restart, another process that
-    // took them) join the overlay, so every stored event counts at once.
-    catchUpLiveEvents(store, liveEvents, info.feedEventWatermark).catch((error: unknown) =>
-      logger?.warn({ err: describeError(error) }, 'live-event catch-up failed'),
-    );
+    eventFollower.rebase(info.feedEventWatermark);
     metrics.modelSwapped(info);
     const next = new PostCache(store, { previous: posts });
     if (!warmPostCache) {
@@ -186,6 +185,7 @@ export async function buildApp({
   });
   if (syncIntervalMinutes !== undefined) sync.setInterval(syncIntervalMinutes);
   app.addHook('onClose', async () => {
+    await eventFollower.close();
     posts.close();
     warming?.close();
     await sync.close();
@@ -196,6 +196,7 @@ export async function buildApp({
     model,
     metrics,
     liveEvents,
+    eventFollower,
     users,
     sync,
     posts: () => posts,

@@ -1,6 +1,7 @@
 // What the route handlers share: the store, the model in force and the per-snapshot caches around it.
 import type { ModelName } from '../recommend/index.js';
 import type { Store } from '../store/types.js';
+import type { EventFollower } from './event-follower.js';
 import type { LiveEvents } from './live-events.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModelHolder } from './model-holder.js';
@@ -13,6 +14,8 @@ export interface ServerContext {
   readonly model: ModelHolder;
   readonly metrics: ServerMetrics;
   readonly liveEvents: LiveEvents;
+  /** Reads the events other processes store into `liveEvents`. */
+  readonly eventFollower: EventFollower;
   readonly users: UserDirectory;
   readonly sync: SyncRunner;
   /** The rendered-post cache of the snapshot in force. */

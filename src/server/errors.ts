@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { FeedError } from '../shared/errors.js';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
 import { acceptedBy } from './schemas.js';
 
 /** The error body of every failed request. */
@@ -77,8 +78,15 @@ export function validatorCompiler({ schema, httpPart }: { schema: z.ZodType; htt
   };
 }
 
+/** The answer of a request that needed the database while it is unreachable. */
+export const DATABASE_UNAVAILABLE = 'the database is unreachable right now; try again shortly (see /ready)';
+
 /** Status and client-safe message of anything a handler threw. */
 export function describeHttpError(error: unknown): { status: number; message: string; internal: boolean } {
+  // A lost database is not a bug of the request: 503, try again (also when a store error wraps it).
+  if (!(error instanceof FeedError && error.status === 503) && isDatabaseUnavailable(error)) {
+    return { status: 503, message: DATABASE_UNAVAILABLE, internal: false };
+  }
   if (error instanceof FeedError) {
     const status = error.status;
     // 4xx and 503 messages are written for clients; other 5xx messages may name internals.
@@ -111,6 +119,9 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, message, internal } = describeHttpError(error);
     if (internal) request.log.error({ err: error }, 'request failed');
+    const databaseLost =
+      message === DATABASE_UNAVAILABLE || (error instanceof FeedError && error.code === 'store_unavailable');
+    if (databaseLost) reply.header('retry-after', '1');
     sendError(reply, status, message);
   });
   app.setNotFoundHandler((request, reply) => {

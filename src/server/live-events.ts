@@ -1,9 +1,6 @@
 // The live-events overlay: interactions received through POST /events since the snapshot in force was
 // built, per user, handed to the recommender with each of that user's feed requests so they count at once.
 import type { LiveEvent } from '../recommend/index.js';
-import { streamFeedEvents } from '../store/feed-events.js';
-import { upstreamTimeToSeconds } from '../store/training-data.js';
-import type { Store } from '../store/types.js';
 
 /** A live event and the FeedEvent id it was stored under (to drop it once a snapshot includes it). */
 export interface OverlayEvent extends LiveEvent {
@@ -57,26 +54,4 @@ export class LiveEvents {
       else this.byUser.set(userId, kept);
     }
   }
-}
-
-/**
- * Adds every stored FeedEvent with an id above `afterId` to the overlay (those already held are skipped).
- * @example await catchUpLiveEvents(store, liveEvents, snapshot.feedEventWatermark);
- */
-export async function catchUpLiveEvents(store: Store, live: LiveEvents, afterId: number): Promise<number> {
-  let added = 0;
-  for await (const batch of streamFeedEvents(store, { afterId, batchSize: 10_000 })) {
-    for (const row of batch) {
-      const before = live.size;
-      live.add(row.user_id, {
-        eventId: row.id,
-        postId: row.post_id,
-        kind: row.type,
-        at: upstreamTimeToSeconds(row.created_at),
-        ...(row.rating_percent === null ? {} : { ratingPercent: row.rating_percent }),
-      });
-      if (live.size > before) added++;
-    }
-  }
-  return added;
 }

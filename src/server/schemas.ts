@@ -297,6 +297,20 @@ export const ReadyResponse = z.object({
   status: z.enum(['ready', 'not_ready']),
   checks: z.object({
     store: z.object({ ok: z.boolean(), error: z.string().optional() }),
+    events: z
+      .object({
+        ok: z.boolean().describe('The last read of new events succeeded.'),
+        listening: z
+          .boolean()
+          .nullable()
+          .describe('PostgreSQL: LISTEN for new events is in force; null on SQLite (polling only).'),
+        last_event_id: z.number().describe('The highest FeedEvent id this process has read.'),
+        pending_gaps: z
+          .number()
+          .describe('Ids skipped over (not committed yet, or rolled back) that are still asked for.'),
+        error: z.string().nullable(),
+      })
+      .describe('Catch-up of the events any process stores (POST /events on another replica, say).'),
     model: z.object({
       ok: z.boolean(),
       building: z.boolean(),

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'upstream_unavailable'
   | 'upstream_malformed'
   | 'store_failed'
+  | 'store_unavailable'
   | 'model_unavailable'
   | 'conflict'
   | 'internal';
@@ -26,6 +27,7 @@ export const ERROR_STATUS = {
   upstream_unavailable: 502,
   upstream_malformed: 502,
   store_failed: 500,
+  store_unavailable: 503,
   model_unavailable: 503,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>;

@@ -1,6 +1,7 @@
 // Interactions the feed service receives (`POST /events`): stored in FeedEvent with the store's own id,
 // apart from the platform-keyed tables sync fills, and read back by the model build.
 
+import { sql } from 'kysely';
 import type { InteractionKindName } from '../recommend/types.js';
 import { FeedError } from '../shared/errors.js';
 import { formatUpstreamTime } from './filter.js';
@@ -57,7 +58,8 @@ function checkEvent(event: FeedEventInput): void {
   }
 }
 
-const toRow = (r: {
+/** A FeedEvent row as read (ids and numbers as numbers, whichever dialect). */
+export const toFeedEventRow = (r: {
   id: number | string;
   user_id: number | string;
   post_id: number | string;
@@ -74,23 +76,35 @@ const toRow = (r: {
 });
 
 /**
+ * The PostgreSQL channel an insert notifies (payload: the event's id), as SQL over the session's
+ * `current_schema()`: one channel per schema, so stores in other schemas of the database stay apart.
+ */
+export const FEED_EVENT_CHANNEL_SQL = sql<string>`'feed_event_' || md5(current_schema())`;
+
+/**
  * Stores one event and returns it with its id. Throws `FeedError('bad_request')` naming a bad field.
+ * On PostgreSQL the insert and its NOTIFY on `FEED_EVENT_CHANNEL_SQL` are one statement, so one
+ * transaction: listeners hear of the row exactly when it commits.
  * @example const event = await insertFeedEvent(store, { user_id: 42, post_id: 7, type: 'like' });
  */
 export async function insertFeedEvent(store: Store, event: FeedEventInput): Promise<FeedEventRow> {
   checkEvent(event);
+  const insert = store.db.insertInto('FeedEvent').values({
+    user_id: event.user_id,
+    post_id: event.post_id,
+    type: event.type,
+    rating_percent: event.type === 'rating' ? (event.rating_percent ?? null) : null,
+    created_at: formatUpstreamTime((event.at ?? new Date()).getTime()),
+  });
+  if (store.dialect !== 'postgres')
+    return toFeedEventRow(await insert.returningAll().executeTakeFirstOrThrow());
   const row = await store.db
-    .insertInto('FeedEvent')
-    .values({
-      user_id: event.user_id,
-      post_id: event.post_id,
-      type: event.type,
-      rating_percent: event.type === 'rating' ? (event.rating_percent ?? null) : null,
-      created_at: formatUpstreamTime((event.at ?? new Date()).getTime()),
-    })
-    .returningAll()
+    .with('stored', () => insert.returningAll())
+    .selectFrom('stored')
+    .selectAll()
+    .select(sql<string>`pg_notify(${FEED_EVENT_CHANNEL_SQL}, stored.id::text)`.as('notified'))
     .executeTakeFirstOrThrow();
-  return toRow(row);
+  return toFeedEventRow(row);
 }
 
 /**
@@ -128,7 +142,7 @@ export async function* streamFeedEvents(
     let q = store.db.selectFrom('FeedEvent').selectAll().where('id', '>', after);
     if (upToId !== undefined) q = q.where('id', '<=', upToId);
     if (userId !== undefined) q = q.where('user_id', '=', userId);
-    const rows = (await q.orderBy('id').limit(batchSize).execute()).map(toRow);
+    const rows = (await q.orderBy('id').limit(batchSize).execute()).map(toFeedEventRow);
     if (rows.length > 0) yield rows;
     if (rows.length < batchSize) return;
     after = rows[rows.length - 1]!.id;

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { describeError } from '../../shared/errors.js';
+import { isDatabaseUnavailable } from '../../store/unavailable.js';
 import { SOURCE_NAMES } from '../../upstream/sources.js';
 import type { ServerContext } from '../context.js';
 import { HealthResponse, ReadyResponse } from '../schemas.js';
@@ -15,6 +16,22 @@ async function lastSyncAt(ctx: ServerContext): Promise<string | null> {
     if (at !== null && (latest === null || at > latest)) latest = at;
   }
   return latest;
+}
+
+/** How long /ready waits for the database: a load balancer's health check should not hang. */
+const STORE_CHECK_MS = 2000;
+
+/** `work`, or a rejection saying the database did not answer within `ms`. */
+function withinTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })),
+      ms,
+    );
+  });
+  work.catch(() => {}); // its failure after the timeout is not unhandled
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
@@ -41,11 +58,21 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
       let store: { ok: boolean; error?: string } = { ok: true };
       let syncedAt: string | null = null;
       try {
-        await sql`select 1`.execute(ctx.store.db);
-        syncedAt = await lastSyncAt(ctx);
+        syncedAt = await withinTimeout(
+          (async () => {
+            await sql`select 1`.execute(ctx.store.db);
+            return lastSyncAt(ctx);
+          })(),
+          STORE_CHECK_MS,
+        );
       } catch (error) {
-        store = { ok: false, error: describeError(error).slice(0, 200) };
+        const reason = describeError(error).slice(0, 200);
+        store = {
+          ok: false,
+          error: isDatabaseUnavailable(error) ? `database unreachable: ${reason}` : reason,
+        };
       }
+      const events = ctx.eventFollower.status;
       const info = ctx.model.info;
       const workers = ctx.model.workerCount;
       // Ready only once every configured worker serves: a half-started pool would take full load.
@@ -54,6 +81,13 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
         status: ready ? 'ready' : 'not_ready',
         checks: {
           store,
+          events: {
+            ok: events.ok,
+            listening: events.listening,
+            last_event_id: events.lastEventId,
+            pending_gaps: events.pendingGaps,
+            error: events.error,
+          },
           model: {
             ok: info !== null,
             building: ctx.model.isBuilding,

@@ -27,6 +27,11 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size. */
   maxConnections?: number;
+  /**
+   * How long a query waits for a connection (a new one, or a free pool slot) before it fails as
+   * unreachable; default 10 s. Without it a black-holed server would hold requests for minutes.
+   */
+  connectTimeoutMs?: number;
   /** Clock for sync-state times (tests). */
   now?: () => Date;
 }
@@ -81,7 +86,12 @@ export class PostgresStore implements Store {
 
   constructor(
     private readonly url: string,
-    { schema, maxConnections = 10, now = () => new Date() }: PostgresStoreOptions = {},
+    {
+      schema,
+      maxConnections = 10,
+      connectTimeoutMs = 10_000,
+      now = () => new Date(),
+    }: PostgresStoreOptions = {},
   ) {
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
       throw new FeedError(
@@ -94,6 +104,9 @@ export class PostgresStore implements Store {
     this.pool = new pg.Pool({
       connectionString: url,
       max: maxConnections,
+      connectionTimeoutMillis: connectTimeoutMs,
+      // Dead peers are noticed on idle connections too (a LISTEN connection is idle most of the time).
+      keepAlive: true,
       types: TYPES,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     });
