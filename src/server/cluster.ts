@@ -41,6 +41,8 @@ export interface ClusterCoordinatorOptions {
   logger?: Logger;
   /** First reconnect delay; doubles up to 10 s. Default 500 ms. */
   reconnectMs?: number;
+  /** This replica's name (default host:pid); replicas in one process need names of their own. */
+  replica?: string;
 }
 
 const MAX_RECONNECT_MS = 10_000;
@@ -53,8 +55,8 @@ const MAX_RECONNECT_MS = 10_000;
  * cluster.subscribe('snapshot', (data) => …);
  */
 export class ClusterCoordinator {
-  /** This replica, as logs and `GET /admin/sync` name it: host and process id. */
-  readonly replica = `${hostname()}:${process.pid}`;
+  /** This replica, as logs and `GET /admin/sync` name it: host and process id unless named. */
+  readonly replica: string;
   private client: pg.Client | null = null;
   private connecting: Promise<pg.Client> | null = null;
   private schemaName = '';
@@ -71,6 +73,7 @@ export class ClusterCoordinator {
     private readonly options: ClusterCoordinatorOptions,
   ) {
     this.reconnectDelay = options.reconnectMs ?? 500;
+    this.replica = options.replica ?? `${hostname()}:${process.pid}`;
   }
 
   /** Connects (and listens) before resolving, so a replica that cannot reach its database fails at start. */
