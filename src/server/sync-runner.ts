@@ -361,6 +361,9 @@ export class SyncRunner {
     this.unsubscribe?.();
     this.controller?.abort(new Error('server shutting down'));
     await this.running;
+    // The run's last announcement went out at its end; a pending progress one is moot.
+    if (this.announceTimer !== null) clearTimeout(this.announceTimer);
+    this.announceTimer = null;
   }
 
   private progress(run: SyncRun): ProgressReporter {
