@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../src/simulator/index.js';
 import { openStore } from '../src/store/open.js';
 import { runSync } from '../src/sync/sync.js';
-import { type CliProcess, startCli } from './support/cli-process.js';
 import { type Body, eventually, TOKEN } from './support/feed-server.js';
+import { type ServeProcess, startServeProcess } from './support/serve-process.js';
 import { PG_URL, storeBackends } from './support/store-backends.js';
 
 const ADMIN = 'replicas-admin-token';
@@ -22,7 +22,7 @@ const skipReason = (await storeBackends()).find((b) => b.dialect === 'postgres')
 let database: string;
 let url: string;
 let simulator: RunningSimulator;
-const replicas: CliProcess[] = [];
+const replicas: ServeProcess[] = [];
 
 /** A maintenance connection to the test server's own database (to create and drop ours). */
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -67,17 +67,18 @@ afterAll(async () => {
 });
 
 /** A replica: `serve` on a free port over the test database, with admin sync from the simulator. */
-async function replica(): Promise<CliProcess & { url: string }> {
-  const serve = startCli(['serve', '--db', url, '--port', '0', '--workers', '1'], {
-    ADMIN_TOKEN: ADMIN,
-    API_BASE_URL: simulator.url,
-    FLIC_TOKEN: TOKEN,
-    PAGE_SIZE: '100',
-    LOG_LEVEL: 'info',
+async function replica(): Promise<ServeProcess> {
+  const serve = await startServeProcess(url, {
+    env: {
+      ADMIN_TOKEN: ADMIN,
+      API_BASE_URL: simulator.url,
+      FLIC_TOKEN: TOKEN,
+      PAGE_SIZE: '100',
+      LOG_LEVEL: 'info',
+    },
   });
   replicas.push(serve);
-  const [, base] = await serve.waitForStdout(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  return Object.assign(serve, { url: base! });
+  return serve;
 }
 
 async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<Body> {
@@ -93,7 +94,7 @@ const readySnapshot = (base: string) =>
   }, WAIT_MS);
 
 /** Log lines (pino JSON on stderr) with this message. */
-const logged = (r: CliProcess, msg: string) =>
+const logged = (r: ServeProcess, msg: string) =>
   r
     .stderr()
     .split('\n')
@@ -125,8 +126,8 @@ async function feedsUntil(base: string, stop: () => boolean): Promise<number[]> 
 const STEP_TIMEOUT_MS = 180_000;
 
 describe.skipIf(skipReason !== null)('serve replicas on one PostgreSQL database', () => {
-  let a: CliProcess & { url: string };
-  let b: CliProcess & { url: string };
+  let a: ServeProcess;
+  let b: ServeProcess;
 
   it(
     'a replica started while another builds waits for that snapshot and serves it without building',
@@ -203,8 +204,9 @@ describe.skipIf(skipReason !== null)('serve replicas on one PostgreSQL database'
         async () => (logged(a, 'model build started').length > buildsOnA ? true : undefined),
         WAIT_MS,
       );
+      const gone = new Promise((resolve) => a.child.once('exit', resolve));
       a.child.kill('SIGKILL');
-      await a.exited;
+      await gone;
       let taken = false;
       const failures = feedsUntil(b.url, () => taken);
       try {
