@@ -1,6 +1,9 @@
 // The dashboard's store queries, run once per dialect: the sync and eval run history (migration 0004),
 // interactions of a user or post across the platform tables and FeedEvent, per-day counts, posts per
 // category, the popularity tail and co-interaction neighbours — against hand-built data with known answers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { popularityTail, postsPerCategory } from '../src/server/dashboard/data/distributions.js';
 import {
@@ -9,8 +12,10 @@ import {
   interactionsPerDay,
 } from '../src/server/dashboard/data/interactions.js';
 import { coInteractionNeighbours, postDetail } from '../src/server/dashboard/data/post-detail.js';
+import { CatalogueFigures, FIGURE_QUERIES, type FigureName } from '../src/server/dashboard/figures.js';
 import { latestEvalRun, recordEvalRun } from '../src/store/eval-runs.js';
 import { insertFeedEvent } from '../src/store/feed-events.js';
+import { openStore } from '../src/store/open.js';
 import { listSyncRuns, recordSyncRun } from '../src/store/sync-runs.js';
 import type { Store } from '../src/store/types.js';
 import type { SourceName, SourceRecords } from '../src/upstream/sources.js';
@@ -227,5 +232,37 @@ describe.each(backends)('dashboard queries on $dialect', ({ dialect, skipReason 
       expect((await postDetail(store.db, 10))?.category).toBe('Food');
       expect(await postDetail(store.db, 404)).toBeNull();
     });
+  });
+});
+
+describe('dashboard figures', () => {
+  it('are computed in a thread of their own for a SQLite file, equal to the same queries here', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'figures-test-'));
+    const path = join(dir, 'data.db');
+    const store = await openStore(path);
+    const threaded = new CatalogueFigures(store, { url: path });
+    const here = new CatalogueFigures(store);
+    try {
+      await seed(store);
+      expect(threaded.offThread).toBe(true);
+      expect(here.offThread).toBe(false);
+      expect(new CatalogueFigures(store, { url: ':memory:' }).offThread).toBe(false);
+      expect(new CatalogueFigures(store, { url: 'postgres://127.0.0.1/test' }).offThread).toBe(false);
+      for (const name of Object.keys(FIGURE_QUERIES) as FigureName[]) {
+        const expected = await FIGURE_QUERIES[name](store);
+        expect(await threaded.compute(name), name).toEqual(expected);
+        expect(await here.compute(name), name).toEqual(expected);
+      }
+      expect((await threaded.compute('stats')).tables.Post).toBe(4);
+      // The thread reads what was written after it opened its connection.
+      await write(store, 'posts', [post(14, { category: category('Tech') })]);
+      expect((await threaded.compute('stats')).tables.Post).toBe(5);
+      await threaded.close();
+      await expect(threaded.compute('stats')).rejects.toThrow(/closed/);
+    } finally {
+      await threaded.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

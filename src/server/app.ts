@@ -244,7 +244,7 @@ export async function buildApp({
   registerHealthRoutes(app, ctx);
   if (adminToken !== undefined) {
     registerAdminRoutes(app, ctx, adminToken);
-    await registerDashboard(app, ctx, adminToken);
+    await registerDashboard(app, ctx, adminToken, database ? { database } : {});
   }
   await app.ready();
   return app;

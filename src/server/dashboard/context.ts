@@ -2,6 +2,7 @@
 import type { ServerContext } from '../context.js';
 import type { DashboardAuth } from './auth.js';
 import type { VersionedCache } from './data-version.js';
+import type { CatalogueFigures } from './figures.js';
 import type { RequestStats } from './request-stats.js';
 
 export interface DashboardContext {
@@ -10,4 +11,6 @@ export interface DashboardContext {
   readonly requests: RequestStats;
   /** Catalogue-wide figures, computed once per change of the stored data. */
   readonly cache: VersionedCache;
+  /** Computes those figures off the serving event loop. */
+  readonly figures: CatalogueFigures;
 }

@@ -9,6 +9,7 @@ import { registerAssetRoutes } from './assets.js';
 import { DashboardAuth } from './auth.js';
 import type { DashboardContext } from './context.js';
 import { VersionedCache } from './data-version.js';
+import { CatalogueFigures, type FiguresWorkerInit } from './figures.js';
 import { DASHBOARD_PREFIX } from './layout.js';
 import { errorPage } from './pages/error.js';
 import { RequestStats } from './request-stats.js';
@@ -37,6 +38,8 @@ function sendFailure(request: FastifyRequest, reply: FastifyReply, status: numbe
 export interface DashboardOptions {
   /** Signed-in sessions (default: 12-hour sessions in memory). */
   sessions?: DashboardSessions;
+  /** The database the store was opened from: a SQLite file's figures are then computed in a thread. */
+  database?: FiguresWorkerInit;
 }
 
 /**
@@ -47,7 +50,7 @@ export async function registerDashboard(
   app: FastifyInstance,
   server: ServerContext,
   adminToken: string,
-  { sessions = new DashboardSessions() }: DashboardOptions = {},
+  { sessions = new DashboardSessions(), database }: DashboardOptions = {},
 ): Promise<void> {
   const requests = new RequestStats(server.metrics.httpDuration);
   await requests.start();
@@ -56,10 +59,14 @@ export async function registerDashboard(
     auth: new DashboardAuth(adminToken, sessions),
     requests,
     cache: new VersionedCache(server.store),
+    figures: new CatalogueFigures(server.store, database),
   };
   await app.register(
     async (dashboard) => {
-      dashboard.addHook('onClose', async () => requests.stop());
+      dashboard.addHook('onClose', async () => {
+        requests.stop();
+        await d.figures.close();
+      });
       await dashboard.register(fastifyCookie);
       // The sign-in and sync forms post urlencoded bodies; only here.
       dashboard.addContentTypeParser(

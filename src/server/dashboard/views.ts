@@ -10,12 +10,11 @@ import { countFeedEvents } from '../../store/feed-events.js';
 import { listSyncRuns } from '../../store/sync-runs.js';
 import type { DashboardContext } from './context.js';
 import { postLabels, usernames } from './data/catalogue.js';
-import { popularityTail, postsPerCategory } from './data/distributions.js';
 import { countsByKind, interactionsOf, interactionsPerDay, type KindCounts } from './data/interactions.js';
 import { feedsPerModel, liveEffect, similarPosts } from './data/model-views.js';
-import { mostActive } from './data/most-active.js';
 import { coInteractionNeighbours, postDetail, postSummary } from './data/post-detail.js';
 import { userDetail } from './data/user-detail.js';
+import type { Figure, FigureName } from './figures.js';
 import type { OverviewView } from './pages/overview.js';
 import type { PlotsView } from './pages/plots.js';
 import type { PostsIndexView, PostView } from './pages/posts.js';
@@ -26,8 +25,9 @@ const HISTORY_LIMIT = 50;
 const AUDIENCE_LIMIT = 100;
 const NEIGHBOURS = 10;
 
-const cached = <T>(d: DashboardContext, key: string, compute: () => Promise<T>) =>
-  d.cache.get(key, compute, { fresh: d.server.sync.isRunning });
+/** A catalogue-wide figure, once per change of the stored data (fresh while a sync writes). */
+const cached = <N extends FigureName>(d: DashboardContext, name: N): Promise<Figure<N>> =>
+  d.cache.get(name, () => d.figures.compute(name), { fresh: d.server.sync.isRunning });
 
 const total = (counts: KindCounts) =>
   Object.values(counts).reduce((n, byKind) => n + Object.values(byKind).reduce((a, b) => a + b, 0), 0);
@@ -35,7 +35,7 @@ const total = (counts: KindCounts) =>
 export async function overviewView(d: DashboardContext): Promise<OverviewView> {
   const { store, model, liveEvents } = d.server;
   return {
-    stats: await cached(d, 'stats', () => store.stats()),
+    stats: await cached(d, 'stats'),
     receivedEvents: await countFeedEvents(store),
     runs: await listSyncRuns(store.db, { limit: 10 }),
     model: {
@@ -47,7 +47,7 @@ export async function overviewView(d: DashboardContext): Promise<OverviewView> {
       liveEvents: liveEvents.size,
     },
     requests: await d.requests.summary(),
-    perDay: await cached(d, 'perDay', () => interactionsPerDay(store.db)),
+    perDay: await cached(d, 'perDay'),
     now: Date.now(),
   };
 }
@@ -55,12 +55,10 @@ export async function overviewView(d: DashboardContext): Promise<OverviewView> {
 export async function plotsView(d: DashboardContext): Promise<PlotsView> {
   const { store } = d.server;
   return {
-    perDay: await cached(d, 'perDay', () => interactionsPerDay(store.db)),
-    receivedPerDay: await cached(d, 'receivedPerDay', () =>
-      interactionsPerDay(store.db, undefined, 'received'),
-    ),
-    categories: await cached(d, 'categories', () => postsPerCategory(store.db, store.dialect)),
-    tail: await cached(d, 'tail', () => popularityTail(store.db)),
+    perDay: await cached(d, 'perDay'),
+    receivedPerDay: await cached(d, 'receivedPerDay'),
+    categories: await cached(d, 'categories'),
+    tail: await cached(d, 'tail'),
     eval: await latestEvalRun<EvalReport, EvalRunOptions>(store.db),
   };
 }
@@ -125,7 +123,7 @@ export async function usersIndexView(
   error?: string,
 ): Promise<UsersIndexView> {
   const { db } = d.server.store;
-  const active = await cached(d, 'activeUsers', () => mostActive(db, 'user_id', 25));
+  const active = await cached(d, 'activeUsers');
   return {
     query,
     ...(error !== undefined ? { error } : {}),
@@ -174,7 +172,7 @@ export async function postsIndexView(
   error?: string,
 ): Promise<PostsIndexView> {
   const { db } = d.server.store;
-  const active = await cached(d, 'activePosts', () => mostActive(db, 'post_id', 25));
+  const active = await cached(d, 'activePosts');
   return {
     query,
     ...(error !== undefined ? { error } : {}),
