@@ -2,6 +2,7 @@
 // and sync, for product and data people. Registered as one encapsulated plugin: its cookie parsing, form
 // parsing, headers and error pages apply to its own routes only.
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { describeHttpError, errorJson, sendJsonText } from '../errors.js';
@@ -91,6 +92,8 @@ export async function registerDashboard(
         sendFailure(request, reply, 404, `no dashboard page ${request.url.split('?')[0]?.slice(0, 100)}`),
       );
       registerAssetRoutes(dashboard);
+      // global: false: only the sign-in form is limited (through createRateLimit), nothing else.
+      await dashboard.register(fastifyRateLimit, { global: false });
       registerSignInRoutes(dashboard, d);
       await dashboard.register(async (signedIn) => {
         signedIn.addHook('onRequest', d.auth.guard);

@@ -28,6 +28,9 @@ import {
 
 const hidden = { schema: { hide: true } };
 
+/** Sign-in form posts per client address and minute; more are refused with 429. */
+export const SIGN_IN_ATTEMPTS_PER_MINUTE = 10;
+
 const sendPage = (reply: FastifyReply, markup: string, status = 200) =>
   reply.code(status).type('text/html; charset=utf-8').send(markup);
 
@@ -43,9 +46,18 @@ export function registerSignInRoutes(app: FastifyInstance, d: DashboardContext):
     return sendPage(reply, loginPage({ next }));
   });
 
+  // Guessing the ADMIN_TOKEN through the form: a few attempts per minute per client address (behind a
+  // proxy that address is the proxy's unless fastify's trustProxy is set).
+  const attempt = app.createRateLimit({ max: SIGN_IN_ATTEMPTS_PER_MINUTE, timeWindow: 60_000 });
   app.post('/login', hidden, async (request, reply) => {
     const form = SignInForm.safeParse(request.body ?? {});
     const next = safeNext(form.success ? form.data.next : undefined);
+    const limit = await attempt(request);
+    if (!limit.isAllowed && limit.isExceeded) {
+      reply.header('retry-after', String(limit.ttlInSeconds));
+      const error = `Too many sign-in attempts from this address: try again in ${limit.ttlInSeconds} s.`;
+      return sendPage(reply, loginPage({ next, error }), 429);
+    }
     if (!sameOrigin(request)) {
       return sendPage(
         reply,
