@@ -4,9 +4,9 @@
 // walking them; similar scores one post's item-kNN row plus its content neighbours per request.
 import { FeedError } from '../shared/errors.js';
 import { decay, postColOf } from './base.js';
-import { DEFAULT_PAGE_SIZE, MAX_FEED_DEPTH, MAX_PAGE_SIZE } from './defaults.js';
+import { MAX_FEED_DEPTH } from './defaults.js';
 import type { FeedItem } from './feed.js';
-import { resolveCategory } from './feed.js';
+import { pageOf, resolveCategory } from './feed.js';
 import type { LiveEvent } from './history.js';
 import { userHistory } from './history.js';
 import { type ContentState, cosine } from './models/content.js';
@@ -90,12 +90,6 @@ interface Ranked {
   cols: number[];
   total: number;
   excluded: number;
-}
-
-function checkInt(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new FeedError('bad_request', `${name} must be an integer ${min}..${max}, got ${value}`);
-  }
 }
 
 const utc = (epochMs: number) => `${new Date(epochMs).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -183,10 +177,7 @@ export class Discovery {
         `list must be one of ${DISCOVERY_LISTS.join(', ')}, got ${JSON.stringify(list)}`,
       );
     }
-    const page = request.page ?? 1;
-    const pageSize = request.pageSize ?? DEFAULT_PAGE_SIZE;
-    checkInt('page', page, 1, Number.MAX_SAFE_INTEGER);
-    checkInt('page_size', pageSize, 1, MAX_PAGE_SIZE);
+    const { page, pageSize } = pageOf(request);
     const candidates = resolveCategory(this.snapshot, request.category);
     const source = list === 'similar' ? this.sourceColumn(request.postId) : -1;
     const { base, scratch } = this.snapshot;

@@ -387,11 +387,20 @@ function reasonsFor(s: Scored, slots: readonly Slot[], snapshot: ModelSnapshot):
  * @example recommendFeed(snapshot, { userId: 42, page: 2, pageSize: 20, category: 'motivation' })
  */
 export function recommendFeed(snapshot: ModelSnapshot, request: FeedRequest = {}): FeedResult {
+  const { page, pageSize } = pageOf(request);
+  return fromPrecomputed(snapshot, request, page, pageSize) ?? scoredFeed(snapshot, request, page, pageSize);
+}
+
+/**
+ * A request's page and page size, defaulted and checked (`FeedError('bad_request')` when out of range):
+ * the same rule for feeds and the discovery lists.
+ */
+export function pageOf(request: Pick<FeedRequest, 'page' | 'pageSize'>): { page: number; pageSize: number } {
   const page = request.page ?? 1;
   const pageSize = request.pageSize ?? DEFAULT_PAGE_SIZE;
   checkInt('page', page, 1, Number.MAX_SAFE_INTEGER);
   checkInt('page_size', pageSize, 1, MAX_PAGE_SIZE);
-  return fromPrecomputed(snapshot, request, page, pageSize) ?? scoredFeed(snapshot, request, page, pageSize);
+  return { page, pageSize };
 }
 
 /**
@@ -402,10 +411,7 @@ export function recommendFeed(snapshot: ModelSnapshot, request: FeedRequest = {}
  * @example const feed = precomputedFeed(snapshot, { userId: 7 }) ?? recommendFeed(snapshot, { userId: 7 });
  */
 export function precomputedFeed(snapshot: ModelSnapshot, request: FeedRequest = {}): FeedResult | null {
-  const page = request.page ?? 1;
-  const pageSize = request.pageSize ?? DEFAULT_PAGE_SIZE;
-  checkInt('page', page, 1, Number.MAX_SAFE_INTEGER);
-  checkInt('page_size', pageSize, 1, MAX_PAGE_SIZE);
+  const { page, pageSize } = pageOf(request);
   return fromPrecomputed(snapshot, request, page, pageSize);
 }
 

@@ -799,11 +799,11 @@ export class ModelHolder {
   private async install(loaded: Loaded): Promise<ModelInfo> {
     if (this.closed) throw new FeedError('model_unavailable', 'the model holder was closed during a build');
     const started = performance.now();
-    // Verify before any worker sees it (an in-process build's bytes were never decoded).
-    if (loaded.origin === 'built' && loaded.snapshotId === null) decodeSnapshot(loaded.bytes);
-    // Views of the shared bytes (verified above or by the loader), opened before the workers so a
-    // snapshot this thread cannot open is refused before any worker installs it.
-    const inline = openSnapshot(decodeSnapshot(loaded.bytes, { verify: false }).data);
+    // Views of the shared bytes, opened before the workers so a snapshot this thread cannot open is
+    // refused before any worker installs it. The loader verified stored bytes; an in-process build's
+    // bytes were never decoded, so they are verified here, in the same decode.
+    const verify = loaded.origin === 'built' && loaded.snapshotId === null;
+    const inline = openSnapshot(decodeSnapshot(loaded.bytes, { verify }).data);
     while (this.workers.length < this.configuredWorkers) this.workers.push(this.spawnWorker());
     const generation = ++this.generations;
     await Promise.all(this.workers.map((w) => w.install(generation, loaded.bytes)));

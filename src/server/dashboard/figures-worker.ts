@@ -18,11 +18,15 @@ const init = workerData as FiguresWorkerInit;
 lowerThisThreadPriority(BATCH_NICE);
 
 let store: Promise<Store> | null = null;
+/** The thread's connection; a failed open is forgotten, so the next figure tries again. */
 const open = () =>
   (store ??= openStore(init.url, {
     migrate: false,
     cacheSizeMiB: SERVING_PAGE_CACHE_MIB,
     ...(init.schema ? { schema: init.schema } : {}),
+  }).catch((error: unknown) => {
+    store = null;
+    throw error;
   }));
 
 port.on('message', async ({ id, name }: ToFiguresWorker) => {
@@ -32,14 +36,6 @@ port.on('message', async ({ id, name }: ToFiguresWorker) => {
     if (query === undefined) throw new Error(`unknown figure ${JSON.stringify(name)}`);
     reply = { id, ok: true, value: await query(await open()) };
   } catch (error) {
-    // A failed open is tried again with the next figure.
-    if (store !== null)
-      await store.then(
-        () => undefined,
-        () => {
-          store = null;
-        },
-      );
     reply = { id, ok: false, message: describeError(error) };
   }
   port.postMessage(reply);
