@@ -1,47 +1,11 @@
 // `empowerverse serve` and `empowerverse demo` as real processes: they listen, answer, and stop cleanly
 // on SIGTERM / Ctrl-C (SIGINT); the demo works on a missing and on an existing data.db.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withoutFlags } from '../src/server/replicas.js';
+import { startCli } from './support/cli-process.js';
 import { eventually, type SyncedDatabase, syncedDatabase } from './support/feed-server.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-interface Cli {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code once the process ends. */
-  exited: Promise<number | null>;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function waitFor(c: Cli, pattern: RegExp, timeoutMs = 90_000): Promise<RegExpExecArray> {
-  return eventually(async () => {
-    if (c.child.exitCode !== null) throw new Error(`exited early (${c.child.exitCode}): ${c.stderr()}`);
-    return pattern.exec(c.stdout()) ?? undefined;
-  }, timeoutMs);
-}
 
 let db: SyncedDatabase;
 
@@ -55,9 +19,9 @@ afterAll(async () => {
 
 describe('empowerverse serve', () => {
   it('listens, builds the model, enables admin routes with ADMIN_TOKEN, and stops cleanly on SIGTERM', async () => {
-    const serve = cli(['serve', '--db', db.path, '--port', '0'], { ADMIN_TOKEN: 'cli-admin-token-1' });
+    const serve = startCli(['serve', '--db', db.path, '--port', '0'], { ADMIN_TOKEN: 'cli-admin-token-1' });
     try {
-      const [, url] = await waitFor(serve, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      const [, url] = await serve.waitForStdout(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
       expect(serve.stdout()).toContain('admin routes enabled');
       expect(serve.stdout()).toContain(`dashboard ${url}/dashboard`);
       await eventually(async () => ((await fetch(`${url}/ready`)).status === 200 ? true : undefined));
@@ -75,10 +39,10 @@ describe('empowerverse serve', () => {
   });
 
   it('refuses --replicas on SQLite and without a fixed port, saying why (exit 2)', async () => {
-    const sqlite = cli(['serve', '--db', db.path, '--port', '8000', '--replicas', '2']);
+    const sqlite = startCli(['serve', '--db', db.path, '--port', '8000', '--replicas', '2']);
     expect(await sqlite.exited).toBe(2);
     expect(sqlite.stderr()).toContain('--replicas needs a postgres:// DATABASE_URL');
-    const anyPort = cli([
+    const anyPort = startCli([
       'serve',
       '--db',
       'postgres://feed@127.0.0.1:5432/feed',
@@ -92,7 +56,7 @@ describe('empowerverse serve', () => {
   });
 
   it('refuses a bad flag with a message naming it (exit 2)', async () => {
-    const serve = cli(['serve', '--db', db.path, '--port', '99999']);
+    const serve = startCli(['serve', '--db', db.path, '--port', '99999']);
     expect(await serve.exited).toBe(2);
     expect(serve.stderr()).toContain('--port must be an integer 0..65535, got "99999"');
   });
@@ -102,7 +66,7 @@ describe('empowerverse demo', () => {
   it('runs simulator → sync → data.db → model → feed, prints example URLs, and stops on Ctrl-C; a re-run refreshes', async () => {
     const path = join(db.dir, 'demo', 'data.db');
     for (const run of [1, 2]) {
-      const demo = cli([
+      const demo = startCli([
         'demo',
         '--db',
         path,
@@ -116,7 +80,7 @@ describe('empowerverse demo', () => {
         '2000',
       ]);
       try {
-        await waitFor(demo, /Ctrl-C stops the service/);
+        await demo.waitForStdout(/Ctrl-C stops the service/);
         const out = demo.stdout();
         const [, feedUrl] = /feed of user \d+\s+(http:\S+)/.exec(out)!;
         const feed = await fetch(feedUrl!);
