@@ -8,15 +8,13 @@ import { buildAndStoreSnapshot } from '../src/server/snapshot-build.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { openPostgresStore } from '../src/store/postgres/store.js';
 import type { Store } from '../src/store/types.js';
-import { runSync } from '../src/sync/sync.js';
-import { type Body, eventually } from './support/feed-server.js';
+import { type Body, eventually, syncFromSimulator, TOKEN } from './support/feed-server.js';
 import { type ServeProcess, startServeProcess } from './support/serve-process.js';
 import { PG_URL, storeBackends } from './support/store-backends.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const postgres = (await storeBackends()).find((b) => b.dialect === 'postgres')!;
 const SCHEMA = `replicas_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-const TOKEN = 'replicas-flic-token';
 
 /** The database URL a replica uses: this file's schema, and a name to find its connections by. */
 function replicaUrl(name: string, port?: number): string {
@@ -78,11 +76,7 @@ beforeAll(async () => {
   try {
     store = await openPostgresStore(PG_URL, { schema: SCHEMA, maxConnections: 2 });
     await store.migrate();
-    const report = await runSync({
-      store,
-      upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: 500 },
-    });
-    if (!report.ok) throw new Error(`test sync failed: ${JSON.stringify(report.sources)}`);
+    await syncFromSimulator(store, simulator);
   } finally {
     await simulator.close();
   }

@@ -8,8 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../src/simulator/index.js';
 import { openStore } from '../src/store/open.js';
-import { runSync } from '../src/sync/sync.js';
-import { type Body, eventually, TOKEN } from './support/feed-server.js';
+import { type Body, eventually, syncFromSimulator, TOKEN } from './support/feed-server.js';
 import { type ServeProcess, startServeProcess } from './support/serve-process.js';
 import { PG_URL, storeBackends } from './support/store-backends.js';
 
@@ -48,11 +47,7 @@ beforeAll(async () => {
   });
   const store = await openStore(url);
   try {
-    const report = await runSync({
-      store,
-      upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: 500 },
-    });
-    if (!report.ok) throw new Error(`test sync failed: ${JSON.stringify(report.sources)}`);
+    await syncFromSimulator(store, simulator);
   } finally {
     await store.close();
   }

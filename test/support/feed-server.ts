@@ -53,6 +53,15 @@ export interface SyncedDatabase {
   cleanup(): Promise<void>;
 }
 
+/** Syncs every source of `store` from `simulator` (the test token, pages of 500); throws if any failed. */
+export async function syncFromSimulator(store: Store, simulator: RunningSimulator): Promise<void> {
+  const report = await runSync({
+    store,
+    upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: 500 },
+  });
+  if (!report.ok) throw new Error(`test sync failed: ${JSON.stringify(report.sources)}`);
+}
+
 /** A temp folder with `data.db` synced from a running simulator (which stays up for later syncs). */
 export async function syncedDatabase(generate: GenerateOptions = {}): Promise<SyncedDatabase> {
   const dir = await mkdtemp(join(tmpdir(), 'feed-server-test-'));
@@ -60,11 +69,7 @@ export async function syncedDatabase(generate: GenerateOptions = {}): Promise<Sy
   const simulator = await startSimulator({ generate: { seed: 7, ...generate }, token: TOKEN });
   const store = await openStore(path);
   try {
-    const report = await runSync({
-      store,
-      upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: 500 },
-    });
-    if (!report.ok) throw new Error(`test sync failed: ${JSON.stringify(report.sources)}`);
+    await syncFromSimulator(store, simulator);
   } finally {
     await store.close();
   }
