@@ -21,11 +21,34 @@ const data: SnapshotData = fitSnapshot(syntheticTrainingData(5));
 const withLists = withPrecomputedRankings(data, { depth: DEPTH });
 const userIds = Array.from(data.base.userIds);
 
-/** True when `request` was answered without scoring: the score buffer still holds its sentinel. */
+/** True when `request` was answered without scoring: no model of the snapshot was asked for scores. */
 function answeredFromList(snapshot: ReturnType<typeof openSnapshot>, request: FeedRequest): boolean {
-  snapshot.scratch.scores.fill(-12345);
-  recommendFeed(snapshot, request);
-  return snapshot.scratch.scores.every((v) => v === -12345);
+  let calls = 0;
+  const restore: (() => void)[] = [];
+  for (const model of snapshot.models.values()) {
+    const rec = model as { -readonly [K in keyof typeof model]: (typeof model)[K] };
+    const { scoreUser, scoreCandidates } = rec;
+    rec.scoreUser = (...args) => {
+      calls++;
+      return scoreUser(...args);
+    };
+    if (scoreCandidates) {
+      rec.scoreCandidates = (...args) => {
+        calls++;
+        return scoreCandidates(...args);
+      };
+    }
+    restore.push(() => {
+      rec.scoreUser = scoreUser;
+      if (scoreCandidates) rec.scoreCandidates = scoreCandidates;
+    });
+  }
+  try {
+    recommendFeed(snapshot, request);
+  } finally {
+    for (const undo of restore) undo();
+  }
+  return calls === 0;
 }
 
 describe('precomputed rankings', () => {

@@ -8,7 +8,7 @@ import { DEFAULT_MODEL, DEFAULT_PAGE_SIZE, MAX_FEED_DEPTH, MAX_PAGE_SIZE } from 
 import type { LiveEvent, UserHistory } from './history.js';
 import { userHistory } from './history.js';
 import { type HybridParams, hybridContributions } from './models/hybrid.js';
-import type { Recommender } from './models/recommender.js';
+import type { CandidateScores, Recommender } from './models/recommender.js';
 import type { PrecomputedRankings } from './precomputed.js';
 import type { ComponentName, ModelName } from './registry.js';
 import type { ModelSnapshot } from './snapshot.js';
@@ -97,13 +97,16 @@ function checkInt(name: string, value: number, min: number, max: number): void {
   }
 }
 
-/** Scores, seen-mask and candidates for one request; the caller must `release()` the mask. */
+/** Scores, seen-mask and candidates for one request; the caller must `release()` the masks. */
 interface Scored {
   history: UserHistory;
   recommender: Recommender;
   model: string;
   fallback: boolean;
+  /** The category filter's columns (ascending), or null. */
   candidates: Int32Array | null;
+  /** Set when the model scored in two stages: its candidates are `snapshot.scratch.cands[0..count)`. */
+  twoStage: CandidateScores | null;
   total: number;
   release(): void;
 }
@@ -119,11 +122,15 @@ function score(
   const recommender = resolveModel(snapshot, model);
   const candidates = resolveCategory(snapshot, category);
   const history = userHistory(snapshot.base, userId, liveEvents);
-  const { scores, seen } = snapshot.scratch;
+  const { scores, seen, cands, candMark } = snapshot.scratch;
   let used = recommender;
   let usedName = recommender.name;
   let fellBack = false;
-  if (!recommender.scoreUser(history, scores)) {
+  let twoStage: CandidateScores | null = null;
+  const scored = recommender.scoreCandidates
+    ? (twoStage = recommender.scoreCandidates(history, scores, cands, candMark)) !== null
+    : recommender.scoreUser(history, scores);
+  if (!scored) {
     if (!fallback) return null;
     used = snapshot.popular;
     usedName = 'popular';
@@ -144,11 +151,51 @@ function score(
     model: usedName,
     fallback: fellBack,
     candidates,
+    twoStage,
     total,
     release() {
       for (let h = 0; h < history.length; h++) seen[history.cols[h]!] = 0;
+      if (twoStage) for (let t = 0; t < twoStage.count; t++) candMark[cands[t]!] = 0;
     },
   };
+}
+
+/**
+ * The request's ranking as a stream, best first (score desc, post id asc), unseen and inside the filter:
+ * a top-k scan of the dense scores, or for a two-stage model the merge of its scored candidates with
+ * the rest of the catalogue in the rest scores' order, which is the same ranking.
+ */
+function rankingOf(snapshot: ModelSnapshot, s: Scored, depth: number): ColumnStream {
+  const { scores, seen, cands, candMark } = snapshot.scratch;
+  if (!s.twoStage) return new RankedStream(scores, seen, s.candidates, depth);
+  const { count, rest } = s.twoStage;
+  const filter = s.candidates;
+  let scored = cands.subarray(0, count);
+  if (filter) scored = scored.filter((c) => indexIn(filter, c) >= 0);
+  const best = new RankedStream(scores, seen, scored, depth);
+  let others: ColumnStream;
+  if (filter) {
+    const unscored = filter.filter((c) => candMark[c] === 0);
+    others = rest
+      ? new RankedStream(rest.scores, seen, unscored, depth)
+      : new ListStream(unscored, null, seen);
+  } else {
+    others = new RestStream(rest, seen, candMark, depth);
+  }
+  return new MergedStream(best, others);
+}
+
+/** The first `k` columns of a stream into `cols` (and their scores into `scoresOut`); returns how many. */
+function drawTop(stream: ColumnStream, k: number, cols: Int32Array, scoresOut?: Float32Array): number {
+  let n = 0;
+  while (n < k) {
+    const c = stream.next();
+    if (c < 0) break;
+    cols[n] = c;
+    if (scoresOut) scoresOut[n] = stream.lastScore;
+    n++;
+  }
+  return n;
 }
 
 /** Columns of one ranking, best first; `lastScore` is the score of the column `next()` returned last. */
@@ -192,6 +239,90 @@ class RankedStream implements ColumnStream {
     this.lastScore = this.scores[col]!;
     return col;
   }
+}
+
+/**
+ * Every column a two-stage model did not list, unseen, in the rest scores' order (read from its cached
+ * ranking, grown by doubling), or in column order when the rest all score 0.
+ */
+class RestStream implements ColumnStream {
+  lastScore = 0;
+  private order: Int32Array | null = null;
+  private pos = 0;
+
+  constructor(
+    private readonly rest: CandidateScores['rest'],
+    private readonly seen: Uint8Array,
+    private readonly listed: Uint8Array,
+    private depth: number,
+  ) {}
+
+  next(): number {
+    const { rest, seen, listed } = this;
+    const n = seen.length;
+    for (;;) {
+      let col: number;
+      if (rest === null) {
+        if (this.pos >= n) return -1;
+        col = this.pos++;
+      } else {
+        if (this.order === null || this.pos >= this.order.length) {
+          if (this.order !== null && this.order.length >= n) return -1;
+          if (this.order !== null) this.depth = 2 * this.order.length;
+          this.order = rest.top(Math.max(this.depth, this.pos + 1));
+          if (this.pos >= this.order.length) return -1;
+        }
+        col = this.order[this.pos++]!;
+      }
+      if (seen[col] !== 0 || listed[col] !== 0) continue;
+      this.lastScore = rest === null ? 0 : rest.scores[col]!;
+      return col;
+    }
+  }
+}
+
+/** Two disjoint rankings merged into one: score descending, ties by column, NaN last (selectTopK's order). */
+class MergedStream implements ColumnStream {
+  lastScore = 0;
+  private headA: number;
+  private scoreA = 0;
+  private headB: number;
+  private scoreB = 0;
+
+  constructor(
+    private readonly a: ColumnStream,
+    private readonly b: ColumnStream,
+  ) {
+    this.headA = a.next();
+    this.scoreA = a.lastScore;
+    this.headB = b.next();
+    this.scoreB = b.lastScore;
+  }
+
+  next(): number {
+    const { headA, headB } = this;
+    if (headA < 0 && headB < 0) return -1;
+    if (headB < 0 || (headA >= 0 && ranksBefore(this.scoreA, headA, this.scoreB, headB))) {
+      this.lastScore = this.scoreA;
+      this.headA = this.a.next();
+      this.scoreA = this.a.lastScore;
+      return headA;
+    }
+    this.lastScore = this.scoreB;
+    this.headB = this.b.next();
+    this.scoreB = this.b.lastScore;
+    return headB;
+  }
+}
+
+/** Column `a` scoring `sa` ranks before column `b` scoring `sb` (the order of `selectTopK`). */
+function ranksBefore(sa: number, a: number, sb: number, b: number): boolean {
+  if (sa !== sb) {
+    if (Number.isNaN(sa)) return Number.isNaN(sb) && a < b;
+    if (Number.isNaN(sb)) return true;
+    return sa > sb;
+  }
+  return a < b;
 }
 
 /** A ranking already in order (a precomputed list, or the fresh posts by popularity), seen columns skipped. */
@@ -513,19 +644,18 @@ function scoredFeed(
     const from = (page - 1) * pageSize;
     const need = Math.min(page * pageSize, s.total, MAX_FEED_DEPTH);
     if (from >= need) return result;
-    const { scores, seen } = snapshot.scratch;
     let slots: Slot[];
     if (request.compose === false) {
-      const buf = new Int32Array(need);
-      const n = selectTopK(scores, need, seen, s.candidates, buf);
-      slots = Array.from(buf.subarray(0, n), (col) => ({
-        col,
+      const cols = new Int32Array(need);
+      const scores = new Float32Array(need);
+      const n = drawTop(rankingOf(snapshot, s, need), need, cols, scores);
+      slots = Array.from({ length: n }, (_, i) => ({
+        col: cols[i]!,
         source: 'model' as const,
-        score: scores[col]!,
+        score: scores[i]!,
       }));
     } else {
-      const main = new RankedStream(scores, seen, s.candidates, composeDepth(need));
-      slots = compose(snapshot, main, s.candidates, need);
+      slots = compose(snapshot, rankingOf(snapshot, s, composeDepth(need)), s.candidates, need);
     }
     const pageSlots = slots.slice(from);
     result.items = pageItems(snapshot, pageSlots, s.model);
@@ -542,21 +672,20 @@ function scoredFeed(
 }
 
 /**
- * The top `buf.length` unseen posts of user row `row` under `model` (popular when it cannot score the
- * user), written into `buf`; `scores` is the scratch score vector they were ranked by, valid until the
- * next request. For `precomputeRankings`.
+ * The top `cols.length` unseen posts of user row `row` under `model` (popular when it cannot score the
+ * user), written into `cols` with their scores in `scores`. For `precomputeRankings`.
  */
 export function rankUserRow(
   snapshot: ModelSnapshot,
   row: number,
   model: string,
-  buf: Int32Array,
-): { count: number; fallback: boolean; scores: Float32Array } {
+  cols: Int32Array,
+  scores: Float32Array,
+): { count: number; fallback: boolean } {
   const s = score(snapshot, snapshot.base.userIds[row]!, model, undefined, undefined, true)!;
   try {
-    const k = Math.min(buf.length, s.total);
-    const count = selectTopK(snapshot.scratch.scores, k, snapshot.scratch.seen, null, buf);
-    return { count, fallback: s.fallback, scores: snapshot.scratch.scores };
+    const k = Math.min(cols.length, s.total);
+    return { count: drawTop(rankingOf(snapshot, s, k), k, cols, scores), fallback: s.fallback };
   } finally {
     s.release();
   }
@@ -598,12 +727,11 @@ export function rankForUser(snapshot: ModelSnapshot, request: RankRequest): Rank
   if (!s) return [];
   try {
     const k = Math.min(request.k, s.total);
-    const buf = new Int32Array(k);
-    const n = selectTopK(snapshot.scratch.scores, k, snapshot.scratch.seen, s.candidates, buf);
+    const cols = new Int32Array(k);
+    const scores = new Float32Array(k);
+    const n = drawTop(rankingOf(snapshot, s, k), k, cols, scores);
     const out: RankedItem[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      out[i] = { postId: snapshot.base.postIds[buf[i]!]!, score: snapshot.scratch.scores[buf[i]!]! };
-    }
+    for (let i = 0; i < n; i++) out[i] = { postId: snapshot.base.postIds[cols[i]!]!, score: scores[i]! };
     return out;
   } finally {
     s.release();

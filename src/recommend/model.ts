@@ -4,7 +4,7 @@
 import type { BuildContext, SnapshotBase } from './base.js';
 import type { HistoryRecency } from './defaults.js';
 import type { UserHistory } from './history.js';
-import type { Recommender, ScoreOptions, SparseScores } from './models/recommender.js';
+import type { CandidateScores, Recommender, ScoreOptions, SparseScores } from './models/recommender.js';
 
 /**
  * Buffers a scoring call may reuse, owned by one thread and one snapshot (calls are synchronous, so one
@@ -110,6 +110,15 @@ export interface ModelDefinition<
     touched: Int32Array,
     options?: ScoreOptions,
   ): SparseScores | null;
+  /** Two-stage scoring (see `Recommender.scoreCandidates`). */
+  scoreCandidates?(
+    state: S,
+    env: ModelEnv<P>,
+    history: UserHistory,
+    out: Float32Array,
+    cols: Int32Array,
+    mark: Uint8Array,
+  ): CandidateScores | null;
   /** Scores that do not depend on the user (popularity). */
   staticScores?(state: S): Float32Array;
   /** Scores that depend on the history only through a small integer key (see `Recommender.scoreKey`). */
@@ -153,6 +162,10 @@ export function bindModel<P extends object, S>(
     const sparse = def.scoreSparse;
     mutable.scoreSparse = (history, out, touched, options) =>
       sparse(state, env, history, out, touched, options);
+  }
+  if (def.scoreCandidates) {
+    const candidates = def.scoreCandidates;
+    mutable.scoreCandidates = (history, out, cols, mark) => candidates(state, env, history, out, cols, mark);
   }
   if (def.staticScores) mutable.staticScores = def.staticScores(state);
   if (def.scoreKey) {

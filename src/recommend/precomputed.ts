@@ -52,18 +52,14 @@ export function precomputeRankings(
   const cols = new Int32Array(bound);
   const scores = new Float32Array(bound);
   const fallback = new Uint8Array(nUsers);
-  const buf = new Int32Array(depth);
   let at = 0;
   for (let r = 0; r < nUsers; r++) {
     offsets[r] = at;
     if (indptr[r + 1]! > indptr[r]!) {
-      const ranked = rankUserRow(snapshot, r, model, buf);
+      const end = Math.min(at + depth, bound);
+      const ranked = rankUserRow(snapshot, r, model, cols.subarray(at, end), scores.subarray(at, end));
       if (ranked.fallback) fallback[r] = 1;
-      for (let i = 0; i < ranked.count; i++) {
-        cols[at] = buf[i]!;
-        scores[at] = ranked.scores[buf[i]!]!;
-        at++;
-      }
+      at += ranked.count;
     }
   }
   offsets[nUsers] = at;

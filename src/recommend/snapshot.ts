@@ -80,6 +80,9 @@ export interface FeedScratch {
   scores: Float32Array;
   seen: Uint8Array;
   used: Uint8Array;
+  /** A two-stage model's candidate columns and their marks (all zero between requests). */
+  cands: Int32Array;
+  candMark: Uint8Array;
   /** The fresh posts by popularity, once a feed asked for them. */
   freshOrder: Int32Array | null;
 }
@@ -330,6 +333,8 @@ export function openSnapshot(
       scores: new Float32Array(base.nPosts),
       seen: new Uint8Array(base.nPosts),
       used: new Uint8Array(base.nPosts),
+      cands: new Int32Array(base.nPosts),
+      candMark: new Uint8Array(base.nPosts),
       freshOrder: null,
     },
   });

@@ -17,8 +17,11 @@ import type { PlainData, TypedArray, TypedArrayName } from './plain-data.js';
 import { assertPlainData, TYPED_ARRAY_TYPES, typedArrayName } from './plain-data.js';
 
 export const ARTIFACT_MAGIC = 'EVSNAP\r\n';
-/** Bump whenever the layout or the meaning of a stored state changes: older artifacts are then refused. */
-export const ARTIFACT_FORMAT_VERSION = 1;
+/**
+ * Bump whenever the layout or the meaning of a stored state changes: older artifacts are then refused.
+ * 2: content postings hold each term's strongest posts first (its champion list), `content.maxPostings`.
+ */
+export const ARTIFACT_FORMAT_VERSION = 2;
 const PREFIX_BYTES = 24;
 const TRAILER_BYTES = 32;
 

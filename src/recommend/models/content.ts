@@ -1,22 +1,31 @@
 // `content`: TF-IDF vectors over summary, keywords, title and category (tokenised, stop words removed,
 // stemmed); a user's profile is the recency-weighted sum of their posts' vectors, and posts are scored
-// by their dot product with it (cosine up to the profile's norm).
+// by their dot product with it (cosine up to the profile's norm). Inside the hybrid it scores sparsely:
+// through the postings of the profile's terms when they are short enough, through each term's
+// strongest posts (its "champion list") when the catalogue has outgrown that budget.
 import type { Csr } from '../csr.js';
 import type { HistoryRecency } from '../defaults.js';
-import { recencyWeight } from '../history.js';
-import { defineModel } from '../model.js';
+import { recencyWeight, type UserHistory } from '../history.js';
+import { defineModel, type ModelEnv } from '../model.js';
 import { analyze, buildTfidf, scoreAgainstPostings } from '../text.js';
 import { selectTopK } from '../topk.js';
+import { SparseAccumulator } from './neighbours.js';
 
 export interface ContentParams extends HistoryRecency {
   /** Repetitions of each field's tokens in a post's document (keywords and title count double). */
   fieldWeights: { summary: number; keywords: number; title: number; category: number };
   /** Terms kept in a user's profile vector (the strongest), bounding per-request cost. */
   maxProfileTerms: number;
+  /**
+   * Postings entries one sparse (in-blend) scoring may visit. Under it, every post sharing a profile
+   * term is scored exactly; over it, each term contributes its strongest posts (an equal share of the
+   * budget), which are then scored exactly, and posts outside those lists count as 0 in the blend.
+   */
+  maxPostings: number;
 }
 
 export interface ContentState {
-  /** Post × term TF-IDF rows (unit length) and the term × post postings. */
+  /** Post × term TF-IDF rows (unit length) and the term × post postings, each term's strongest first. */
   readonly docs: Csr;
   readonly postings: Csr;
 }
@@ -55,6 +64,68 @@ export function cosine(m: Csr, a: number, b: number): number {
   return s;
 }
 
+/** A user's profile: its strongest terms and their weights, in scratch (valid until the next call). */
+interface Profile {
+  terms: Int32Array;
+  weights: Float32Array;
+  count: number;
+}
+
+/** The recency-weighted sum of the history's TF-IDF rows, cut to its `maxProfileTerms` strongest terms. */
+function profileOf(
+  state: ContentState,
+  env: ModelEnv<ContentParams>,
+  history: UserHistory,
+  { halfLifeSteps, recencyFloor }: HistoryRecency,
+): Profile {
+  const { params, scratch } = env;
+  const m = state.docs;
+  const vocab = m.cols;
+  const k = Math.max(1, params.maxProfileTerms);
+  const profile = scratch.floats('content.profile', vocab);
+  const mark = scratch.bytes('content.mark', vocab);
+  const touched = scratch.ints('content.touched', vocab);
+  const terms = scratch.ints('content.top', k);
+  const weights = scratch.floats('content.topWeights', k);
+  let count = 0;
+  for (let h = 0; h < history.length; h++) {
+    const c = history.cols[h]!;
+    const w = recencyWeight(history.length, h, halfLifeSteps, recencyFloor);
+    for (let q = m.indptr[c]!; q < m.indptr[c + 1]!; q++) {
+      const t = m.indices[q]!;
+      if (mark[t] === 0) {
+        mark[t] = 1;
+        touched[count++] = t;
+      }
+      profile[t]! += w * m.values[q]!;
+    }
+  }
+  const n = selectTopK(profile, params.maxProfileTerms, null, touched.subarray(0, count), terms);
+  for (let q = 0; q < n; q++) weights[q] = profile[terms[q]!]!;
+  for (let t = 0; t < count; t++) {
+    profile[touched[t]!] = 0;
+    mark[touched[t]!] = 0;
+  }
+  return { terms, weights, count: n };
+}
+
+/** Sorts each postings row by weight, strongest first (ties by post), so a row's prefix is its champions. */
+function strongestFirst(postings: Csr): Csr {
+  const { indptr, indices, values } = postings;
+  for (let t = 0; t < postings.rows; t++) {
+    const start = indptr[t]!;
+    const end = indptr[t + 1]!;
+    const order = Array.from({ length: end - start }, (_, i) => start + i).sort(
+      (a, b) => values[b]! - values[a]! || indices[a]! - indices[b]!,
+    );
+    const cols = order.map((k) => indices[k]!);
+    const vals = order.map((k) => values[k]!);
+    indices.set(cols, start);
+    values.set(vals, start);
+  }
+  return postings;
+}
+
 export const contentModel = defineModel({
   name: 'content',
   optionsKey: 'content',
@@ -63,6 +134,7 @@ export const contentModel = defineModel({
   defaults: {
     fieldWeights: { summary: 1, keywords: 2, title: 2, category: 1 },
     maxProfileTerms: 64,
+    maxPostings: 16_384,
     halfLifeSteps: 5,
     recencyFloor: 0,
   } satisfies ContentParams as ContentParams,
@@ -73,43 +145,47 @@ export const contentModel = defineModel({
     const docs: string[][] = new Array(base.nPosts);
     for (const post of data.posts) docs[ctx.postColOf.get(post.id)!] = documentOf(post, params.fieldWeights);
     const index = buildTfidf(docs, { sublinearTf: true });
-    return { docs: index.docs, postings: index.postings };
+    return { docs: index.docs, postings: strongestFirst(index.postings) };
   },
   score(state, env, history, out, options) {
-    const { params, scratch } = env;
-    const { halfLifeSteps, recencyFloor } = options?.recency ?? params;
     out.fill(0);
     if (history.length === 0) return false;
-    const m = state.docs;
-    const vocab = m.cols;
-    const k = Math.max(1, params.maxProfileTerms);
-    const profile = scratch.floats('content.profile', vocab);
-    const mark = scratch.bytes('content.mark', vocab);
-    const touched = scratch.ints('content.touched', vocab);
-    const top = scratch.ints('content.top', k);
-    const topWeights = scratch.floats('content.topWeights', k);
-    let count = 0;
-    for (let h = 0; h < history.length; h++) {
-      const c = history.cols[h]!;
-      const w = recencyWeight(history.length, h, halfLifeSteps, recencyFloor);
-      for (let q = m.indptr[c]!; q < m.indptr[c + 1]!; q++) {
-        const t = m.indices[q]!;
-        if (mark[t] === 0) {
-          mark[t] = 1;
-          touched[count++] = t;
-        }
-        profile[t]! += w * m.values[q]!;
-      }
-    }
-    const n = selectTopK(profile, params.maxProfileTerms, null, touched.subarray(0, count), top);
-    for (let q = 0; q < n; q++) topWeights[q] = profile[top[q]!]!;
-    for (let t = 0; t < count; t++) {
-      profile[touched[t]!] = 0;
-      mark[touched[t]!] = 0;
-    }
-    if (n === 0) return false;
-    scoreAgainstPostings(state.postings, top, topWeights, n, out);
+    const p = profileOf(state, env, history, options?.recency ?? env.params);
+    if (p.count === 0) return false;
+    scoreAgainstPostings(state.postings, p.terms, p.weights, p.count, out);
     return true;
+  },
+  scoreSparse(state, env, history, out, touched, options) {
+    if (history.length === 0) return null;
+    const p = profileOf(state, env, history, options?.recency ?? env.params);
+    if (p.count === 0) return null;
+    const { postings, docs } = state;
+    const nPosts = env.base.nPosts;
+    const acc = new SparseAccumulator(out, touched, env.scratch.bytes('content.hit', nPosts));
+    let visits = 0;
+    for (let q = 0; q < p.count; q++)
+      visits += postings.indptr[p.terms[q]! + 1]! - postings.indptr[p.terms[q]!]!;
+    const budget = env.params.maxPostings;
+    if (visits <= budget) {
+      // Every post sharing a term: the same sums, in the same order, as the dense score.
+      for (let q = 0; q < p.count; q++) acc.addRow(postings, p.terms[q]!, p.weights[q]!);
+    } else {
+      // Each term's champions are the candidates; their partial sums are replaced by exact dot products.
+      const share = Math.max(1, Math.floor(budget / p.count));
+      for (let q = 0; q < p.count; q++) acc.addRow(postings, p.terms[q]!, p.weights[q]!, share);
+      const weightOf = env.scratch.floats('content.profileDense', docs.cols);
+      for (let q = 0; q < p.count; q++) weightOf[p.terms[q]!] = p.weights[q]!;
+      for (let t = 0; t < acc.count; t++) {
+        const c = touched[t]!;
+        let dot = 0;
+        for (let k = docs.indptr[c]!; k < docs.indptr[c + 1]!; k++)
+          dot += weightOf[docs.indices[k]!]! * docs.values[k]!;
+        out[c] = dot;
+      }
+      for (let q = 0; q < p.count; q++) weightOf[p.terms[q]!] = 0;
+    }
+    acc.release();
+    return { count: acc.count, floor: 0 };
   },
   explain(state, env, history, col) {
     let best = -1;

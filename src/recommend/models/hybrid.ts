@@ -5,7 +5,8 @@
 import type { HistoryRecency } from '../defaults.js';
 import type { UserHistory } from '../history.js';
 import { defineModel, type ModelEnv } from '../model.js';
-import type { Recommender, ScoreOptions } from './recommender.js';
+import { selectTopK } from '../topk.js';
+import type { CandidateScores, Recommender, RestScores, ScoreOptions } from './recommender.js';
 
 /** Blend weight per component name (0 or absent leaves a component out). */
 export type HybridWeights = Record<string, number>;
@@ -67,6 +68,10 @@ const scoreOptions = (env: Env, name: string): ScoreOptions | undefined => {
 
 const isCold = (env: Env, history: UserHistory) => history.length <= env.params.coldHistoryMax;
 
+/** Scores that do not depend on the user, or only through a small key: folded into the rest scores. */
+const isIndependent = (model: Recommender) =>
+  model.staticScores !== undefined || model.scoreKey !== undefined;
+
 function partsOf(env: Env, cold: boolean): Part[] {
   return env.scratch.memo(`hybrid.parts.${cold ? 'cold' : 'warm'}`, () => {
     const weights = cold ? env.params.coldWeights : env.params.weights;
@@ -78,7 +83,7 @@ function partsOf(env: Env, cold: boolean): Part[] {
 
 /**
  * The normalised scores of a user-independent part (static, or keyed by e.g. a time bucket) for this
- * history, computed once per thread and key; null when it adds nothing.
+ * history; null when it adds nothing. Static parts are normalised once per thread.
  */
 function independentScores(env: Env, { name, model }: Part, history: UserHistory): Float32Array | null {
   const mode = env.params.normalisation;
@@ -89,62 +94,166 @@ function independentScores(env: Env, { name, model }: Part, history: UserHistory
       return normalise(copy, mode) ? copy : null;
     });
   }
-  const cache = env.scratch.memo(`hybrid.keyed.${name}`, () => new Map<number, Float32Array | null>());
-  const key = model.scoreKey!(history);
-  let norm = cache.get(key);
-  if (norm === undefined) {
-    const s = new Float32Array(env.base.nPosts);
-    norm = model.scoreUser(history, s, scoreOptions(env, name)) && normalise(s, mode) ? s : null;
-    cache.set(key, norm);
-  }
-  return norm;
+  const s = new Float32Array(env.base.nPosts);
+  return model.scoreUser(history, s, scoreOptions(env, name)) && normalise(s, mode) ? s : null;
 }
 
-/** Adds w × normalised(part) into `out`; false when the part had nothing to add. */
-function addPart(env: Env, part: Part, history: UserHistory, out: Float32Array): boolean {
+/** The blend's user-independent parts for one key, with their ranking computed once and grown on demand. */
+class RestEntry implements RestScores {
+  private order = new Int32Array(0);
+  constructor(readonly scores: Float32Array) {}
+
+  top(k: number): Int32Array {
+    const want = Math.min(k, this.scores.length);
+    if (this.order.length < want) {
+      const size = Math.min(this.scores.length, Math.max(want, 2 * this.order.length, 256));
+      const buf = new Int32Array(size);
+      this.order = buf.subarray(0, selectTopK(this.scores, size, null, null, buf));
+    }
+    return this.order;
+  }
+}
+
+/** Rest entries kept per thread (one per cold/warm and key seen; each is one score per post). */
+const REST_CACHE_SIZE = 64;
+
+/**
+ * Σ w × normalised(part) over the user-independent parts, for this history's key: what every post
+ * the user's own signals do not reach scores. Null when no such part adds anything.
+ */
+function restOf(env: Env, cold: boolean, history: UserHistory): RestEntry | null {
+  const parts = partsOf(env, cold).filter((p) => isIndependent(p.model));
+  if (parts.length === 0) return null;
+  let key = cold ? 'cold' : 'warm';
+  for (const { model } of parts) if (model.scoreKey) key += `:${model.scoreKey(history)}`;
+  const cache = env.scratch.memo('hybrid.rest', () => new Map<string, RestEntry | null>());
+  let entry = cache.get(key);
+  if (entry === undefined) {
+    const sum = new Float32Array(env.base.nPosts);
+    let any = false;
+    for (const part of parts) {
+      const norm = independentScores(env, part, history);
+      if (!norm) continue;
+      addScaled(sum, norm, part.w);
+      any = true;
+    }
+    entry = any ? new RestEntry(sum) : null;
+    if (cache.size >= REST_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(key, entry);
+  }
+  return entry;
+}
+
+/** A user-dependent part's weighted, normalised scores: `values[touched[0..count)]`, 0 elsewhere. */
+interface Contribution {
+  values: Float32Array;
+  touched: Int32Array | null;
+  count: number;
+}
+
+/**
+ * A user-dependent part's contribution in its own scratch (`clear` it after). Sparse parts only visit
+ * the posts they score; every other post sits at the floor, which normalises to 0 and adds nothing.
+ * Dense parts (models without a sparse path) contribute to every post (`touched` null).
+ */
+function contributionOf(env: Env, part: Part, history: UserHistory): Contribution | null {
   const { name, model, w } = part;
   const nPosts = env.base.nPosts;
-  if (model.staticScores || model.scoreKey) {
-    const norm = independentScores(env, part, history);
-    if (!norm) return false;
-    addScaled(out, norm, w);
-    return true;
-  }
+  const mode = env.params.normalisation;
   if (model.scoreSparse) {
-    // Sparse parts (itemknn, sequence, EASE over its covered posts) only visit the posts they score;
-    // every other post sits at the floor, which normalises to 0 and adds nothing.
-    const sparse = env.scratch.floats('hybrid.sparse', nPosts);
-    const touched = env.scratch.ints('hybrid.touched', nPosts);
-    const r = model.scoreSparse(history, sparse, touched, scoreOptions(env, name));
-    if (!r) return false;
+    const values = env.scratch.floats(`hybrid.sparse.${name}`, nPosts);
+    const touched = env.scratch.ints(`hybrid.touched.${name}`, nPosts);
+    const r = model.scoreSparse(history, values, touched, scoreOptions(env, name));
+    if (!r) return null;
     let min = r.count < nPosts ? r.floor : Number.POSITIVE_INFINITY;
     let max = r.count < nPosts ? r.floor : Number.NEGATIVE_INFINITY;
     for (let t = 0; t < r.count; t++) {
-      const v = sparse[touched[t]!]!;
+      const v = values[touched[t]!]!;
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    const added = env.params.normalisation === 'max' ? max > 0 : max > min;
-    if (added) {
-      const lo = env.params.normalisation === 'max' ? 0 : min;
-      const scale = w / (max - lo);
-      for (let t = 0; t < r.count; t++) {
-        const c = touched[t]!;
-        out[c]! += scale * (sparse[c]! - lo);
+    const contribution = { values, touched, count: r.count };
+    if (mode === 'max' ? !(max > 0) : !(max > min)) {
+      clear(contribution);
+      return null;
+    }
+    const lo = mode === 'max' ? 0 : min;
+    const scale = w / (max - lo);
+    for (let t = 0; t < r.count; t++) {
+      const c = touched[t]!;
+      values[c] = scale * (values[c]! - lo);
+    }
+    return contribution;
+  }
+  const values = env.scratch.floats(`hybrid.dense.${name}`, nPosts);
+  if (!model.scoreUser(history, values, scoreOptions(env, name)) || !normalise(values, mode)) return null;
+  for (let c = 0; c < nPosts; c++) values[c]! *= w;
+  return { values, touched: null, count: nPosts };
+}
+
+/** Leaves a sparse contribution's scratch all zero again. */
+function clear({ values, touched, count }: Contribution): void {
+  if (touched) for (let t = 0; t < count; t++) values[touched[t]!] = 0;
+}
+
+/**
+ * Two-stage blend: the candidates are the posts some user-dependent part reaches (all posts when one
+ * part is dense); each is scored as the rest scores plus its contributions, and every other post scores
+ * exactly the rest scores. The cost grows with what the user's signals touch, not with the catalogue.
+ */
+function scoreCandidates(
+  env: Env,
+  history: UserHistory,
+  out: Float32Array,
+  cols: Int32Array,
+  mark: Uint8Array,
+): CandidateScores | null {
+  const cold = isCold(env, history);
+  const rest = restOf(env, cold, history);
+  const parts: Contribution[] = [];
+  let count = 0;
+  for (const part of partsOf(env, cold)) {
+    if (isIndependent(part.model)) continue;
+    const contribution = contributionOf(env, part, history);
+    if (!contribution) continue;
+    parts.push(contribution);
+    const { touched } = contribution;
+    for (let t = 0; t < contribution.count; t++) {
+      const c = touched ? touched[t]! : t;
+      if (mark[c] === 0) {
+        mark[c] = 1;
+        cols[count++] = c;
       }
     }
-    for (let t = 0; t < r.count; t++) sparse[touched[t]!] = 0;
-    return added;
   }
-  const dense = env.scratch.floats('hybrid.dense', nPosts);
-  if (!model.scoreUser(history, dense, scoreOptions(env, name))) return false;
-  if (!normalise(dense, env.params.normalisation)) return false;
-  addScaled(out, dense, w);
+  if (rest === null && parts.length === 0) return null;
+  const restScores = rest?.scores;
+  for (let t = 0; t < count; t++) {
+    const c = cols[t]!;
+    let s = restScores ? restScores[c]! : 0;
+    for (let p = 0; p < parts.length; p++) s += parts[p]!.values[c]!;
+    out[c] = s;
+  }
+  for (const contribution of parts) clear(contribution);
+  return { count, rest };
+}
+
+/** The blend for every post: the candidates' scores, and the rest scores everywhere else. */
+function scoreDense(env: Env, history: UserHistory, out: Float32Array): boolean {
+  const nPosts = env.base.nPosts;
+  const cols = env.scratch.ints('hybrid.cols', nPosts);
+  const mark = env.scratch.bytes('hybrid.mark', nPosts);
+  const r = scoreCandidates(env, history, out, cols, mark);
+  if (!r) return false;
+  const rest = r.rest?.scores;
+  for (let c = 0; c < nPosts; c++) if (mark[c] === 0) out[c] = rest ? rest[c]! : 0;
+  for (let t = 0; t < r.count; t++) mark[cols[t]!] = 0;
   return true;
 }
 
 /**
- * Weighted, normalised contribution of each component to each of `cols`, for explanations.
+ * Weighted, normalised contribution of each component to each of `cols`, for explanations: the same
+ * normalisation as scoring.
  * @example hybridContributions(env, history, [3, 7]).get('ease')
  */
 export function hybridContributions(
@@ -153,14 +262,23 @@ export function hybridContributions(
   cols: readonly number[],
 ): Map<string, Float32Array> {
   const result = new Map<string, Float32Array>();
-  const one = new Float32Array(env.base.nPosts);
   for (const part of partsOf(env, isCold(env, history))) {
-    one.fill(0);
-    if (!addPart(env, part, history, one)) continue;
+    if (isIndependent(part.model)) {
+      const norm = independentScores(env, part, history);
+      if (norm)
+        result.set(
+          part.name,
+          Float32Array.from(cols, (c) => part.w * norm[c]!),
+        );
+      continue;
+    }
+    const contribution = contributionOf(env, part, history);
+    if (!contribution) continue;
     result.set(
       part.name,
-      Float32Array.from(cols, (c) => one[c]!),
+      Float32Array.from(cols, (c) => contribution.values[c]!),
     );
+    clear(contribution);
   }
   return result;
 }
@@ -190,13 +308,9 @@ export const hybridModel = defineModel({
     recency: {},
   } as HybridParams,
   fit: () => null,
-  /** Components in blend order, each normalised per user and added with its weight: one pass each. */
-  score(_state, env, history, out) {
-    out.fill(0);
-    let any = false;
-    for (const part of partsOf(env, isCold(env, history))) if (addPart(env, part, history, out)) any = true;
-    return any;
-  },
+  /** Components in blend order, each normalised per user and added with its weight (see `scoreCandidates`). */
+  score: (_state, env, history, out) => scoreDense(env, history, out),
+  scoreCandidates: (_state, env, history, out, cols, mark) => scoreCandidates(env, history, out, cols, mark),
   explain: (_state, env, history, col) => explainMany(env, history, [col])[0]!,
   explainMany: (_state, env, history, cols) => explainMany(env, history, cols),
 });

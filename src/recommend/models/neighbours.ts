@@ -88,10 +88,14 @@ export class SparseAccumulator {
     this.mark = mark;
   }
 
-  /** out[j] += weight · S[i, j] for every stored neighbour j of i, recording new columns. */
-  addRow(s: Csr, i: number, weight: number): void {
+  /**
+   * out[j] += weight · S[i, j] for every stored neighbour j of i (the first `limit` of the row only, when
+   * given), recording new columns.
+   */
+  addRow(s: Csr, i: number, weight: number, limit = Number.POSITIVE_INFINITY): void {
     const { out, mark, touched } = this;
-    for (let k = s.indptr[i]!; k < s.indptr[i + 1]!; k++) {
+    const end = Math.min(s.indptr[i + 1]!, s.indptr[i]! + limit);
+    for (let k = s.indptr[i]!; k < end; k++) {
       const j = s.indices[k]!;
       if (mark[j] === 0) {
         mark[j] = 1;

@@ -14,6 +14,26 @@ export interface SparseScores {
   floor: number;
 }
 
+/**
+ * Scores of every column a two-stage scorer did not list as a candidate: exact, shared by all users with
+ * the same key (e.g. the blend of its user-independent parts), with their order computed once.
+ */
+export interface RestScores {
+  readonly scores: Float32Array;
+  /** Columns by score descending, ties by column ascending: at least the first min(k, columns). */
+  top(k: number): Int32Array;
+}
+
+/**
+ * Result of two-stage scoring: `cols[0..count)` are the candidates, scored into `out` (only those entries
+ * are defined); every other column scores `rest.scores[c]`, or 0 when `rest` is null. Merging the two
+ * orders gives exactly the ranking a dense score vector would.
+ */
+export interface CandidateScores {
+  count: number;
+  rest: RestScores | null;
+}
+
 export interface Recommender {
   /** The registry name of the model or blend component. */
   readonly name: string;
@@ -34,6 +54,18 @@ export interface Recommender {
     touched: Int32Array,
     options?: ScoreOptions,
   ): SparseScores | null;
+  /**
+   * Optional two-stage scoring, for a cost that grows with the history and not with the catalogue: lists
+   * the candidate columns in `cols`, marks each in `mark` (all zero on entry; the caller clears
+   * `mark[cols[0..count)]` after), scores them into `out`, and says how every other column scores (see
+   * `CandidateScores`). Returns null when the model has nothing to say, like `scoreUser` returning false.
+   */
+  scoreCandidates?(
+    history: UserHistory,
+    out: Float32Array,
+    cols: Int32Array,
+    mark: Uint8Array,
+  ): CandidateScores | null;
   /** Set when scores do not depend on the user (popularity): the blend can pre-normalise them once. */
   readonly staticScores?: Float32Array;
   /**
