@@ -94,6 +94,7 @@ export {
 } from './simulator/index.js';
 // The store and its query API.
 export {
+  type ArmDayMetrics,
   countFeedEvents,
   type DatabaseTarget,
   type Dialect,
@@ -121,7 +122,9 @@ export {
   loadTrainingDataFromStore,
   loadUsers,
   maxFeedEventId,
+  type OnlineMetricsQuery,
   type OpenStoreOptions,
+  onlineMetrics,
   openPostgresStore,
   openSqliteStore,
   openStore,

@@ -70,6 +70,7 @@ describe.each(backends)('store on $dialect', ({ dialect, skipReason }) => {
         '0002_feed_events',
         '0003_model_snapshots',
         '0004_run_history',
+        '0006_impressions',
       ]);
       expect(await again.countUsers()).toBe(1);
     });

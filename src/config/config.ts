@@ -55,6 +55,13 @@ export const ConfigSchema = z.object({
   llmApiKey: z.string().min(1).optional(),
   /** Model name for the LLM summariser (`LLM_MODEL`). */
   llmModel: z.string().min(1).optional(),
+  /** Days served pages (impressions) are kept for the online metrics (`IMPRESSION_RETENTION_DAYS`). */
+  impressionRetentionDays: integer('IMPRESSION_RETENTION_DAYS', 1, 3650).default(30),
+  /**
+   * An event without `recomm_id` is attributed to the newest page showing its post to its user at most this
+   * many minutes old (`ATTRIBUTION_WINDOW_MINUTES`).
+   */
+  attributionWindowMinutes: integer('ATTRIBUTION_WINDOW_MINUTES', 1, 10_080).default(60),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -74,6 +81,8 @@ const ENVIRONMENT: Record<string, keyof ConfigInput> = {
   LLM_BASE_URL: 'llmBaseUrl',
   LLM_API_KEY: 'llmApiKey',
   LLM_MODEL: 'llmModel',
+  IMPRESSION_RETENTION_DAYS: 'impressionRetentionDays',
+  ATTRIBUTION_WINDOW_MINUTES: 'attributionWindowMinutes',
 };
 
 /**

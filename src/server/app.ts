@@ -15,6 +15,7 @@ import type { ServerContext } from './context.js';
 import { registerDashboard } from './dashboard/index.js';
 import { frameworkErrorHandler, installErrorHandling, validatorCompiler } from './errors.js';
 import { EventFollower } from './event-follower.js';
+import { ImpressionLog, type ImpressionSettings } from './impressions.js';
 import { LiveEvents } from './live-events.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelHolder, ModelInfo } from './model-holder.js';
@@ -63,6 +64,8 @@ export interface AppOptions {
   warmPostCache?: boolean;
   /** Collect Node process metrics into /metrics. */
   processMetrics?: boolean;
+  /** Impression log settings (retention, attribution window, buffer); defaults otherwise. */
+  impressions?: ImpressionSettings;
 }
 
 /**
@@ -87,6 +90,7 @@ export async function buildApp({
   logRequests = false,
   warmPostCache = true,
   processMetrics = true,
+  impressions: impressionSettings = {},
 }: AppOptions): Promise<FastifyInstance> {
   if (!(MODEL_NAMES as readonly string[]).includes(defaultModel)) {
     throw new FeedError(
@@ -117,6 +121,12 @@ export async function buildApp({
   const liveEvents = new LiveEvents();
   metrics.liveEventCount = () => liveEvents.size;
   const users = new UserDirectory(store);
+  const impressions = new ImpressionLog({
+    store,
+    metrics,
+    ...impressionSettings,
+    ...(logger ? { logger } : {}),
+  });
   let posts = new PostCache(store);
   // The rendered posts of a new snapshot are warmed before they replace the old ones, so a swap never
   // sends requests to the database; the first warm-up is part of readiness.
@@ -185,6 +195,7 @@ export async function buildApp({
   });
   if (syncIntervalMinutes !== undefined) sync.setInterval(syncIntervalMinutes);
   app.addHook('onClose', async () => {
+    await impressions.close();
     await eventFollower.close();
     posts.close();
     warming?.close();
@@ -199,6 +210,7 @@ export async function buildApp({
     eventFollower,
     users,
     sync,
+    impressions,
     posts: () => posts,
     postsWarm: () => postsWarm,
     defaultModel,

@@ -89,7 +89,9 @@ export function registerServeCommand(program: Command): void {
         'and the dashboard at /dashboard (sign-in or Bearer); neither exists without it, FLIC_TOKEN is sent upstream, ' +
         'EVENTS_TOKEN (optional) protects POST /events (Bearer token), DATA_TOKEN (optional) protects the platform ' +
         'data routes with a Flic-Token header; without it, the routes with personal data (/users/get_all and the ' +
-        'interaction routes) answer only on a loopback --host.',
+        'interaction routes) answer only on a loopback --host. Served pages are logged for the online metrics: ' +
+        'IMPRESSION_RETENTION_DAYS (default 30) bounds how long, ATTRIBUTION_WINDOW_MINUTES (default 60) how old a ' +
+        'page an event without recomm_id is attributed to.',
     )
     .action(async (flags) => {
       const config = loadConfig(process.env, {
@@ -161,6 +163,10 @@ export function registerServeCommand(program: Command): void {
         ...(dataToken ? { dataToken } : {}),
         ...(eventsToken ? { eventsToken } : {}),
         ...(interval !== undefined ? { syncIntervalMinutes: interval } : {}),
+        impressions: {
+          retentionDays: config.impressionRetentionDays,
+          attributionWindowMinutes: config.attributionWindowMinutes,
+        },
         ...(config.apiBaseUrl ? { upstream: upstreamOptions(config, config.apiBaseUrl) } : {}),
       });
       process.stdout.write(

@@ -2,6 +2,7 @@
 import type { ModelName } from '../recommend/index.js';
 import type { Store } from '../store/types.js';
 import type { EventFollower } from './event-follower.js';
+import type { ImpressionLog } from './impressions.js';
 import type { LiveEvents } from './live-events.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModelHolder } from './model-holder.js';
@@ -18,6 +19,8 @@ export interface ServerContext {
   readonly eventFollower: EventFollower;
   readonly users: UserDirectory;
   readonly sync: SyncRunner;
+  /** Served pages (recomm_id) and the events attributed to them. */
+  readonly impressions: ImpressionLog;
   /** The rendered-post cache of the snapshot in force. */
   posts(): PostCache;
   /** The first snapshot's posts are rendered (part of readiness). */

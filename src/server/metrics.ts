@@ -24,9 +24,15 @@ export class ServerMetrics {
   readonly syncRecords: Gauge<'source'>;
   readonly syncRecordsTotal: Counter<'source'>;
   readonly feedEvents: Counter<'type'>;
+  readonly impressions: Counter<'arm' | 'route'>;
+  readonly impressionsDropped: Counter<'reason'>;
+  readonly attributedEvents: Counter<'arm' | 'type'>;
+  readonly attributedReciprocalRank: Counter<'arm'>;
   private model: ModelInfo | null = null;
   /** Reads the live-event overlay's size at scrape time. */
   liveEventCount: () => number = () => 0;
+  /** Reads the impression buffer's length at scrape time. */
+  impressionsBuffered: () => number = () => 0;
 
   constructor({ processMetrics = true, now = Date.now }: ServerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -146,6 +152,38 @@ export class ServerMetrics {
       help: 'Events received through POST /events, by type',
       labelNames: ['type'],
       registers,
+    });
+    this.impressions = new Counter({
+      name: 'feed_impressions_total',
+      help: 'Served pages with posts (impressions), by arm (model, list or experiment:arm) and route',
+      labelNames: ['arm', 'route'],
+      registers,
+    });
+    this.impressionsDropped = new Counter({
+      name: 'feed_impressions_dropped_total',
+      help: 'Impressions not stored: the write buffer was full (overflow) or the database refused a batch and it did not fit back (store_failed)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.attributedEvents = new Counter({
+      name: 'feed_attributed_events_total',
+      help: 'Events attributed to an impression, by its arm and the event type',
+      labelNames: ['arm', 'type'],
+      registers,
+    });
+    this.attributedReciprocalRank = new Counter({
+      name: 'feed_attributed_reciprocal_rank_sum',
+      help: 'Sum of 1/position of attributed events, by arm (divide by feed_attributed_events_total for a mean reciprocal rank)',
+      labelNames: ['arm'],
+      registers,
+    });
+    new Gauge({
+      name: 'feed_impressions_buffered',
+      help: 'Impressions waiting to be written to the database',
+      registers,
+      collect() {
+        this.set(holder.impressionsBuffered());
+      },
     });
   }
 

@@ -105,10 +105,15 @@ const TAIL = Buffer.from(']}');
 
 /**
  * The feed response body from already-rendered posts (UTF-8 JSON each): one copy into one buffer, no
- * large string per request (a feed of 20 is ~40 KB).
+ * large string per request (a feed of 20 is ~40 KB). With `recommId`, it follows the posts as `recomm_id`.
  * @example feedBody(1, 10, [Buffer.from('{"id":1}')]).toString() // '{"status":"success","page":1,"page_size":10,"post":[{"id":1}]}'
  */
-export function feedBody(page: number, pageSize: number, posts: readonly Buffer[]): Buffer {
+export function feedBody(
+  page: number,
+  pageSize: number,
+  posts: readonly Buffer[],
+  recommId?: string,
+): Buffer {
   const parts: Buffer[] = [
     Buffer.from(`{"status":"success","page":${page},"page_size":${pageSize},"post":[`),
   ];
@@ -116,6 +121,6 @@ export function feedBody(page: number, pageSize: number, posts: readonly Buffer[
     if (i > 0) parts.push(COMMA);
     parts.push(post);
   });
-  parts.push(TAIL);
+  parts.push(recommId === undefined ? TAIL : Buffer.from(`],"recomm_id":${JSON.stringify(recommId)}}`));
   return Buffer.concat(parts);
 }

@@ -158,6 +158,13 @@ export const EventBody = z
     post_id: accepts(z.number().int().positive(), 'a positive integer (a stored post)'),
     type: accepts(z.enum(FEED_EVENT_TYPES), `one of ${FEED_EVENT_TYPES.join(', ')}`),
     rating_percent: accepts(z.number().min(0).max(100).nullish(), 'a number 0..100 (required for a rating)'),
+    recomm_id: field(
+      z.string().min(1).max(64).optional(),
+      'the recomm_id of a served page (1..64 characters)',
+      'The recomm_id of the page that showed the post, when the app has it. Without it (or when that page ' +
+        'did not show the post to this user), the event is attributed to the newest page that did within ' +
+        'the attribution window (ATTRIBUTION_WINDOW_MINUTES, default 60).',
+    ),
   })
   .superRefine((e, ctx) => {
     if (e.type === 'rating' && (e.rating_percent === undefined || e.rating_percent === null)) {
@@ -252,6 +259,13 @@ export const FeedResponse = z.object({
   page: z.number(),
   page_size: z.number(),
   post: z.array(FeedPost),
+  recomm_id: z
+    .string()
+    .optional()
+    .describe(
+      'Id of this served page (an impression), on every page with posts: send it with POST /events to ' +
+        'attribute what the user did to this page and position.',
+    ),
 });
 
 export const UsersResponse = z.object({ users: z.array(z.looseObject({ id: z.number() })) });
@@ -264,6 +278,14 @@ export const StoredEvent = z.object({
   type: z.enum(FEED_EVENT_TYPES),
   rating_percent: z.number().nullable(),
   created_at: z.string().describe('"YYYY-MM-DD HH:MM:SS" UTC.'),
+  attribution: z
+    .object({
+      recomm_id: z.string(),
+      position: z.number().describe('1-based position of the post on that page.'),
+      arm: z.string().describe('What ranked that page: a model, a list, or experiment:arm.'),
+    })
+    .nullable()
+    .describe('The served page the event was attributed to, or null when none qualifies.'),
 });
 
 export const HealthResponse = z.object({ status: z.literal('ok'), uptime_seconds: z.number() });

@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import { buildApp } from './app.js';
 import { ClusterCoordinator } from './cluster.js';
+import type { ImpressionSettings } from './impressions.js';
 import { ModelHolder, type ModelSource } from './model-holder.js';
 
 export interface ServeOptions {
@@ -33,6 +34,8 @@ export interface ServeOptions {
   waitForModel?: boolean;
   /** PostgreSQL: how often a replica looks for new stored snapshots besides notifications (ms). */
   followMs?: number;
+  /** Impression log: retention, attribution window, buffer. */
+  impressions?: ImpressionSettings;
 }
 
 export interface RunningServer {
@@ -68,6 +71,7 @@ export async function startServer({
   logRequests = false,
   waitForModel = false,
   followMs,
+  impressions,
 }: ServeOptions = {}): Promise<RunningServer> {
   const store = await openStore(database, { cacheSizeMiB: SERVING_PAGE_CACHE_MIB });
   const target = parseDatabaseUrl(database);
@@ -113,6 +117,7 @@ export async function startServer({
       ...(dataToken ? { dataToken } : {}),
       ...(eventsToken ? { eventsToken } : {}),
       ...(logger ? { logger } : {}),
+      ...(impressions ? { impressions } : {}),
       logRequests,
     });
     try {

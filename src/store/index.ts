@@ -12,6 +12,19 @@ export {
   streamFeedEvents,
 } from './feed-events.js';
 export { formatUpstreamTime, upstreamTimeToMs } from './filter.js';
+export {
+  type ArmDayMetrics,
+  type Attribution,
+  findAttribution,
+  findImpression,
+  type Impression,
+  insertAttribution,
+  insertImpressions,
+  latestImpressionOf,
+  type OnlineMetricsQuery,
+  onlineMetrics,
+  pruneImpressions,
+} from './impressions.js';
 export { type DatabaseTarget, type OpenStoreOptions, openStore, parseDatabaseUrl } from './open.js';
 export {
   openPostgresStore,

@@ -226,6 +226,35 @@ export interface EvalRunTable {
   report: string;
 }
 
+/** A served feed page (impressions.ts): who saw which posts in which order, from which arm, when. */
+export interface FeedImpressionTable {
+  /** The id the response carried (`recomm_id`). */
+  recomm_id: string;
+  /** Null for a page served to no known user (a discovery list without user_id, an unknown username). */
+  user_id: number | null;
+  /** `feed`, `trending`, `latest` or `similar`. */
+  route: string;
+  /** What ranked it: a model name, a list name or `experiment:arm`. */
+  arm: string;
+  /** Comma-separated post ids in the order shown (position = index + 1). */
+  posts: string;
+  /** Epoch ms. */
+  created_at: number;
+}
+
+/** A FeedEvent attributed to an impression (impressions.ts); arm, type and time copied for the metrics. */
+export interface FeedEventAttributionTable {
+  event_id: number;
+  recomm_id: string;
+  /** 1-based position of the post in the impression. */
+  position: number;
+  arm: string;
+  /** The event's type (`view`, `like`, `inspire`, `rating`). */
+  type: string;
+  /** The impression's time, epoch ms. */
+  impressed_at: number;
+}
+
 export interface Database {
   User: UserTable;
   Post: PostTable;
@@ -240,4 +269,6 @@ export interface Database {
   ModelSnapshotChunk: ModelSnapshotChunkTable;
   SyncRun: SyncRunTable;
   EvalRun: EvalRunTable;
+  FeedImpression: FeedImpressionTable;
+  FeedEventAttribution: FeedEventAttributionTable;
 }

@@ -17,7 +17,8 @@ import { DiscoveryQuery, ErrorResponse, FeedResponse, PostParams } from '../sche
 const COMMON =
   'Posts in the /feed format, paged and filtered like /feed (page, page_size, category or project_code); ' +
   'with user_id, every post that user interacted with (events since the snapshot included) is left out. ' +
-  'Pages are stable for one model snapshot; a page past the end is an empty list.';
+  'Pages are stable for one model snapshot; a page past the end is an empty list. A page with posts ' +
+  'carries a `recomm_id` (see /feed).';
 
 const explained = (q: DiscoveryQuery) => q.explain === 'true' || q.explain === '1';
 
@@ -66,7 +67,11 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
         }
         result = { page: q.page, pageSize: q.page_size, items: [] };
       }
-      return sendPostPage(reply as FastifyReply, ctx, result, explained(q));
+      return sendPostPage(reply as FastifyReply, ctx, result, explained(q), {
+        userId: q.user_id ?? null,
+        route: 'similar',
+        arm: 'similar',
+      });
     },
   });
 
@@ -99,7 +104,11 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
       handler: async (request, reply) => {
         const q = request.query;
         const result = await ctx.model.discover(discoveryRequest(list, ctx, q));
-        return sendPostPage(reply as FastifyReply, ctx, result, explained(q));
+        return sendPostPage(reply as FastifyReply, ctx, result, explained(q), {
+          userId: q.user_id ?? null,
+          route: list,
+          arm: list,
+        });
       },
     });
   }

@@ -1,8 +1,9 @@
 // POST /events: stores an interaction the app reports and applies it to the user's next feed at once.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { FeedError } from '../../shared/errors.js';
+import { describeError, FeedError } from '../../shared/errors.js';
 import { type FeedEventRow, insertFeedEvent } from '../../store/feed-events.js';
+import type { Attribution } from '../../store/impressions.js';
 import { upstreamTimeToSeconds } from '../../store/training-data.js';
 import { isDatabaseUnavailable } from '../../store/unavailable.js';
 import { requireBearer } from '../auth.js';
@@ -26,6 +27,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, ev
       description:
         "Stores the interaction and applies it to the user's next feed at once, without a model rebuild: " +
         'the post never comes back in their feed and the ranking shifts. The next model build learns from it.' +
+        ' The answer says which served page (recomm_id) and position the event was attributed to.' +
         ' 503 (with Retry-After) while the database is unreachable: the event was not accepted; send it again.' +
         (eventsToken === undefined ? '' : ' Needs Authorization: Bearer <EVENTS_TOKEN>.'),
       tags: ['feed'],
@@ -36,6 +38,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, ev
     handler: async (request, reply) => {
       const body = request.body;
       const event = await storeEvent(ctx, body);
+      const attribution = await attribute(ctx, event, body.recomm_id, request.log);
       ctx.liveEvents.add(event.user_id, {
         eventId: event.id,
         postId: event.post_id,
@@ -44,9 +47,33 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, ev
         ...(event.rating_percent === null ? {} : { ratingPercent: event.rating_percent }),
       });
       ctx.metrics.feedEvents.inc({ type: event.type });
-      return reply.code(201).send(event);
+      return reply.code(201).send({
+        ...event,
+        attribution:
+          attribution === null
+            ? null
+            : { recomm_id: attribution.recommId, position: attribution.position, arm: attribution.arm },
+      });
     },
   });
+}
+
+/**
+ * Attributes the stored event to a served page. The event is accepted whatever happens here: a failure
+ * (the database gone meanwhile) is logged and answers no attribution.
+ */
+async function attribute(
+  ctx: ServerContext,
+  event: FeedEventRow,
+  recommId: string | undefined,
+  log: FastifyBaseLogger,
+): Promise<Attribution | null> {
+  try {
+    return await ctx.impressions.attribute(event, recommId);
+  } catch (error) {
+    log.warn({ err: describeError(error), event: event.id }, 'could not attribute an event to an impression');
+    return null;
+  }
 }
 
 /**

@@ -13,7 +13,8 @@ export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): voi
       description:
         'Posts ranked for the user by the recommendation model, never one they interacted with (live events ' +
         'from POST /events included). Unknown users get a cold-start feed (popular and fresh). Pages are ' +
-        'stable for one model snapshot; a page past the end is an empty list.',
+        'stable for one model snapshot; a page past the end is an empty list. A page with posts carries a ' +
+        '`recomm_id`: send it with the POST /events of what the user did with those posts.',
       tags: ['feed'],
       querystring: FeedQuery,
       response: { 200: FeedResponse, 400: ErrorResponse, 503: ErrorResponse },
@@ -23,18 +24,18 @@ export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): voi
       const userId = q.user_id ?? (q.username === undefined ? undefined : await ctx.users.idOf(q.username));
       const category = q.category ?? q.project_code;
       const explain = q.explain === 'true' || q.explain === '1';
-      const feedRequest: FeedRequest = {
-        page: q.page,
-        pageSize: q.page_size,
-        model: q.model ?? ctx.defaultModel,
-        explain,
-      };
+      const model = q.model ?? ctx.defaultModel;
+      const feedRequest: FeedRequest = { page: q.page, pageSize: q.page_size, model, explain };
       if (userId !== undefined) feedRequest.userId = userId;
       if (category !== undefined) feedRequest.category = category;
       const live = ctx.liveEvents.forUser(userId);
       if (live !== undefined) feedRequest.liveEvents = live;
       const result = await ctx.model.feed(feedRequest);
-      return sendPostPage(reply as FastifyReply, ctx, result, explain);
+      return sendPostPage(reply as FastifyReply, ctx, result, explain, {
+        userId: userId ?? null,
+        route: 'feed',
+        arm: model,
+      });
     },
   });
 }
