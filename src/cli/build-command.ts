@@ -9,6 +9,7 @@ import { buildAndStoreSnapshot } from '../server/snapshot-build.js';
 import { FeedError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { openStore, parseDatabaseUrl } from '../store/open.js';
+import { claimClusterWork } from './cluster-claim.js';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -64,6 +65,11 @@ export function registerBuildCommand(program: Command): void {
     )
     .option('--keep <n>', 'stored snapshots to keep (older ones are removed)', '3')
     .option('--json', 'print the result as JSON')
+    .option('--wait', 'postgres://: wait for a build running in the cluster instead of refusing')
+    .addHelpText(
+      'after',
+      '\nOn a postgres:// database it takes the cluster build lock, as a serving replica does: while a replica (or\nanother build) builds, it refuses (exit 1) unless --wait; replicas load the stored snapshot when notified.',
+    )
     .action(async (flags) => {
       const config = loadConfig(process.env, { database: flags.db });
       const target = parseDatabaseUrl(config.database);
@@ -81,7 +87,14 @@ export function registerBuildCommand(program: Command): void {
         ?.split(',')
         .map((m) => m.trim())
         .filter(Boolean);
-      const store = await openStore(config.database);
+      const lock = await claimClusterWork(config.database, 'build', {
+        wait: flags.wait ?? false,
+        notify: (message) => process.stderr.write(`empowerverse: ${message}\n`),
+      });
+      const store = await openStore(config.database).catch(async (error: unknown) => {
+        await lock?.release();
+        throw error;
+      });
       const progress = stepProgress();
       const started = performance.now();
       try {
@@ -106,6 +119,7 @@ export function registerBuildCommand(program: Command): void {
       } finally {
         progress.stop();
         await store.close();
+        await lock?.release();
       }
     });
 }

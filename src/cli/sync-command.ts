@@ -9,6 +9,7 @@ import { summariserFromConfig } from '../sync/llm-summariser.js';
 import { logProgress, terminalProgress } from '../sync/progress.js';
 import { storeSyncRun, syncRunOf } from '../sync/run-record.js';
 import { parseSyncTargets, runSync, type SyncReport } from '../sync/sync.js';
+import { claimClusterWork } from './cluster-claim.js';
 import { formatSyncReport } from './format.js';
 import { interruptSignal } from './interrupt.js';
 
@@ -28,6 +29,7 @@ export function registerSyncCommand(program: Command): void {
     .option('--only <sources>', 'comma-separated: users,posts,views,likes,inspires,ratings,summaries')
     .option('--if-empty', "the prototype's rule: sync only when the database is missing or has no users")
     .option('--json', 'print the report as JSON on stdout')
+    .option('--wait', 'postgres://: wait for a sync running in the cluster instead of refusing')
     .addOption(
       new Option(
         '--summariser <kind>',
@@ -41,7 +43,9 @@ export function registerSyncCommand(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nThe Flic-Token is read from the environment variable FLIC_TOKEN only, so it never appears in a process list.',
+      '\nThe Flic-Token is read from the environment variable FLIC_TOKEN only, so it never appears in a process list.\n' +
+        'On a postgres:// database it takes the cluster sync lock, as a serving replica does: while a replica (or\n' +
+        'another sync) syncs, it refuses (exit 1) unless --wait.',
     )
     .action(async (flags) => {
       const config = loadConfig(process.env, {
@@ -64,7 +68,14 @@ export function registerSyncCommand(program: Command): void {
       const logger = createLogger();
       const mode = flags.progress === 'auto' ? (process.stderr.isTTY ? 'bar' : 'log') : flags.progress;
       const progress = mode === 'bar' ? terminalProgress() : mode === 'log' ? logProgress(logger) : undefined;
-      const store = await openStore(config.database);
+      const lock = await claimClusterWork(config.database, 'sync', {
+        wait: flags.wait ?? false,
+        notify: (message) => process.stderr.write(`empowerverse: ${message}\n`),
+      });
+      const store = await openStore(config.database).catch(async (error: unknown) => {
+        await lock?.release();
+        throw error;
+      });
       const interrupt = interruptSignal(logger);
       let report: SyncReport;
       const startedAt = new Date();
@@ -86,6 +97,7 @@ export function registerSyncCommand(program: Command): void {
       } finally {
         interrupt.dispose();
         await store.close();
+        await lock?.release();
       }
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatSyncReport(report));
       process.exitCode = interrupt.signal.aborted ? 130 : report.ok ? 0 : 1;

@@ -145,17 +145,49 @@ export async function holdClusterLock(
   name: ClusterLockName,
   { schema }: { schema?: string } = {},
 ): Promise<HeldClusterLock> {
+  const lock = await holdClusterLocks(url, [name], {
+    ...(schema === undefined ? {} : { schema }),
+    wait: true,
+  });
+  if (lock === null) throw new FeedError('internal', `the cluster lock ${name} was not taken`);
+  return lock;
+}
+
+/**
+ * Opens a connection of its own and takes the locks `names` on it, in order: waiting for each holder with
+ * `wait` (the default), else only when every one is free — null when one is held (none is kept then).
+ * `release` unlocks them all and closes the connection; should it drop, the locks are gone with it.
+ * @example const lock = await holdClusterLocks(url, ['build', 'build-run'], { wait: false }); // null: busy
+ */
+export async function holdClusterLocks(
+  url: string,
+  names: readonly ClusterLockName[],
+  { schema, wait = true }: { schema?: string; wait?: boolean } = {},
+): Promise<HeldClusterLock | null> {
   const client = sessionClient(url, schema);
   // A dropped connection is reported by the next query; it must not crash the process meanwhile.
   client.on('error', () => {});
+  const taken: ClusterLockName[] = [];
+  const release = async () => {
+    // Closing the session frees its locks; unlocking first just says so sooner.
+    for (const name of taken.reverse()) await releaseClusterLock(client, name).catch(() => false);
+    await client.end().catch(() => {});
+  };
   try {
     await client.connect();
-    await waitForClusterLock(client, name);
+    for (const name of names) {
+      if (wait) await waitForClusterLock(client, name);
+      else if (!(await tryClusterLock(client, name))) {
+        await release();
+        return null;
+      }
+      taken.push(name);
+    }
   } catch (error) {
     await client.end().catch(() => {});
     throw new FeedError(
       'store_failed',
-      `taking the cluster lock ${name} in PostgreSQL ${redactDatabaseUrl(url)} failed: ${describeError(error)}`,
+      `taking the cluster lock${names.length > 1 ? 's' : ''} ${names.join(', ')} in PostgreSQL ${redactDatabaseUrl(url)} failed: ${describeError(error)}`,
       { cause: error },
     );
   }
@@ -164,9 +196,7 @@ export async function holdClusterLock(
     async release() {
       if (released) return;
       released = true;
-      // Closing the session frees its locks; unlocking first just says so sooner.
-      await releaseClusterLock(client, name).catch(() => false);
-      await client.end().catch(() => {});
+      await release();
     },
   };
 }
