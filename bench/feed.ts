@@ -5,6 +5,9 @@
 //   npx tsx bench/feed.ts [--users=N] [--posts=N] [--interactions=N] [--duration=S] [--warmup=S]
 //                         [--connections=N] [--workers=N] [--with-history] [--fresh] [--cpu-prof]
 //                         [--as-users] [--from-source] [--replicas=N [--pg-url=postgres://…]]
+//                         [--prepare-only]
+//
+// --prepare-only generates the database (when missing) and stops: for profiling scripts that read it.
 //
 // --as-users (`npm run bench:feed:users`) measures the service the way users load it (issue 7): 32
 // keep-alive connections of users with history, started the moment /ready is true (no warm-up); then a
@@ -467,6 +470,7 @@ async function onReplicas(): Promise<void> {
 }
 
 await prepareDatabase();
+if (args.has('prepare-only')) process.exit();
 if (args.has('as-users')) {
   await asUsers();
   process.exit();

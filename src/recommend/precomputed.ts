@@ -41,38 +41,32 @@ export function precomputeRankings(
   if (depth === 0 || !snapshot.models.has(model)) return null;
   const { base } = snapshot;
   const nUsers = base.userIds.length;
-  const { indptr } = base.userItems;
+  const { indptr, lastAt } = base.userItems;
+  // Each list holds min(depth, unseen posts) columns: a ranking hands out every unseen post.
   const offsets = new Int32Array(nUsers + 1);
-  // Each list holds min(depth, unseen posts) columns: selectTopK returns k whenever k candidates exist.
-  let bound = 0;
+  const withHistory: number[] = [];
   for (let r = 0; r < nUsers; r++) {
     const seen = indptr[r + 1]! - indptr[r]!;
-    if (seen > 0) bound += Math.min(depth, base.nPosts - seen);
+    offsets[r + 1] = offsets[r]! + (seen > 0 ? Math.min(depth, base.nPosts - seen) : 0);
+    if (seen > 0) withHistory.push(r);
   }
-  const cols = new Int32Array(bound);
-  const scores = new Float32Array(bound);
+  // Rows in session-time order: users whose sessions fall in one time bucket share the blend's cached
+  // user-independent scores (see hybrid.ts), so each bucket's are computed once, not once per user.
+  const sessionTime = (r: number) => lastAt[indptr[r + 1]! - 1]!;
+  withHistory.sort((a, b) => sessionTime(a) - sessionTime(b) || a - b);
+  const cols = new Int32Array(offsets[nUsers]!);
+  const scores = new Float32Array(offsets[nUsers]!);
   const fallback = new Uint8Array(nUsers);
-  let at = 0;
-  for (let r = 0; r < nUsers; r++) {
-    offsets[r] = at;
-    if (indptr[r + 1]! > indptr[r]!) {
-      const end = Math.min(at + depth, bound);
-      const ranked = rankUserRow(snapshot, r, model, cols.subarray(at, end), scores.subarray(at, end));
-      if (ranked.fallback) fallback[r] = 1;
-      at += ranked.count;
+  for (const r of withHistory) {
+    const from = offsets[r]!;
+    const to = offsets[r + 1]!;
+    const ranked = rankUserRow(snapshot, r, model, cols.subarray(from, to), scores.subarray(from, to));
+    if (ranked.count !== to - from) {
+      throw new Error(`ranking of user row ${r} ended after ${ranked.count} of ${to - from} posts`);
     }
+    if (ranked.fallback) fallback[r] = 1;
   }
-  offsets[nUsers] = at;
-  // The bound is exact (every row got its min(depth, unseen)); copy only if a row came up short.
-  const trim = at === bound;
-  return {
-    model,
-    depth,
-    offsets,
-    cols: trim ? cols : cols.slice(0, at),
-    scores: trim ? scores : scores.slice(0, at),
-    fallback,
-  };
+  return { model, depth, offsets, cols, scores, fallback };
 }
 
 /**

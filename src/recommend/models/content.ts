@@ -17,11 +17,12 @@ export interface ContentParams extends HistoryRecency {
   /** Terms kept in a user's profile vector (the strongest), bounding per-request cost. */
   maxProfileTerms: number;
   /**
-   * Postings entries one sparse (in-blend) scoring may visit. Under it, every post sharing a profile
-   * term is scored exactly; over it, each term contributes its strongest posts (an equal share of the
-   * budget), which are then scored exactly, and posts outside those lists count as 0 in the blend.
+   * Postings entries one sparse (in-blend) scoring may visit: under it, every post sharing a profile
+   * term is scored exactly. Over it, each profile term brings its `championsPerTerm` strongest posts,
+   * which are scored exactly, and posts outside those lists count as 0 in the blend.
    */
   maxPostings: number;
+  championsPerTerm: number;
 }
 
 export interface ContentState {
@@ -134,7 +135,8 @@ export const contentModel = defineModel({
   defaults: {
     fieldWeights: { summary: 1, keywords: 2, title: 2, category: 1 },
     maxProfileTerms: 64,
-    maxPostings: 16_384,
+    maxPostings: 8192,
+    championsPerTerm: 16,
     halfLifeSteps: 5,
     recencyFloor: 0,
   } satisfies ContentParams as ContentParams,
@@ -171,7 +173,7 @@ export const contentModel = defineModel({
       for (let q = 0; q < p.count; q++) acc.addRow(postings, p.terms[q]!, p.weights[q]!);
     } else {
       // Each term's champions are the candidates; their partial sums are replaced by exact dot products.
-      const share = Math.max(1, Math.floor(budget / p.count));
+      const share = Math.max(1, env.params.championsPerTerm);
       for (let q = 0; q < p.count; q++) acc.addRow(postings, p.terms[q]!, p.weights[q]!, share);
       const weightOf = env.scratch.floats('content.profileDense', docs.cols);
       for (let q = 0; q < p.count; q++) weightOf[p.terms[q]!] = p.weights[q]!;

@@ -114,8 +114,11 @@ class RestEntry implements RestScores {
   }
 }
 
-/** Rest entries kept per thread (one per cold/warm and key seen; each is one score per post). */
-const REST_CACHE_SIZE = 64;
+/**
+ * Bytes of rest entries kept per thread, least recently used dropped first (one entry per cold/warm and
+ * key seen, each one float per post): every key of a mid-size catalogue fits.
+ */
+const REST_CACHE_BYTES = 32 * 1024 * 1024;
 
 /**
  * Σ w × normalised(part) over the user-independent parts, for this history's key: what every post
@@ -128,7 +131,10 @@ function restOf(env: Env, cold: boolean, history: UserHistory): RestEntry | null
   for (const { model } of parts) if (model.scoreKey) key += `:${model.scoreKey(history)}`;
   const cache = env.scratch.memo('hybrid.rest', () => new Map<string, RestEntry | null>());
   let entry = cache.get(key);
-  if (entry === undefined) {
+  if (entry !== undefined) {
+    cache.delete(key);
+    cache.set(key, entry);
+  } else {
     const sum = new Float32Array(env.base.nPosts);
     let any = false;
     for (const part of parts) {
@@ -138,57 +144,63 @@ function restOf(env: Env, cold: boolean, history: UserHistory): RestEntry | null
       any = true;
     }
     entry = any ? new RestEntry(sum) : null;
-    if (cache.size >= REST_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    const capacity = Math.max(8, Math.floor(REST_CACHE_BYTES / (4 * env.base.nPosts)));
+    if (cache.size >= capacity) cache.delete(cache.keys().next().value!);
     cache.set(key, entry);
   }
   return entry;
 }
 
-/** A user-dependent part's weighted, normalised scores: `values[touched[0..count)]`, 0 elsewhere. */
+/**
+ * A user-dependent part's scores in its own scratch and the map that weights and normalises them: it
+ * adds scale × (values[c] − lo) to each post c of `touched[0..count)` (every post when `touched` is null)
+ * and nothing elsewhere. Sparse parts only visit the posts they score; every other post sits at the
+ * floor, which normalises to 0. `clear` a contribution after use.
+ */
 interface Contribution {
   values: Float32Array;
   touched: Int32Array | null;
   count: number;
+  lo: number;
+  scale: number;
 }
 
-/**
- * A user-dependent part's contribution in its own scratch (`clear` it after). Sparse parts only visit
- * the posts they score; every other post sits at the floor, which normalises to 0 and adds nothing.
- * Dense parts (models without a sparse path) contribute to every post (`touched` null).
- */
 function contributionOf(env: Env, part: Part, history: UserHistory): Contribution | null {
   const { name, model, w } = part;
   const nPosts = env.base.nPosts;
-  const mode = env.params.normalisation;
+  let values: Float32Array;
+  let touched: Int32Array | null = null;
+  let count = nPosts;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
   if (model.scoreSparse) {
-    const values = env.scratch.floats(`hybrid.sparse.${name}`, nPosts);
-    const touched = env.scratch.ints(`hybrid.touched.${name}`, nPosts);
+    values = env.scratch.floats(`hybrid.sparse.${name}`, nPosts);
+    touched = env.scratch.ints(`hybrid.touched.${name}`, nPosts);
     const r = model.scoreSparse(history, values, touched, scoreOptions(env, name));
     if (!r) return null;
-    let min = r.count < nPosts ? r.floor : Number.POSITIVE_INFINITY;
-    let max = r.count < nPosts ? r.floor : Number.NEGATIVE_INFINITY;
-    for (let t = 0; t < r.count; t++) {
+    count = r.count;
+    if (count < nPosts) min = max = r.floor;
+    for (let t = 0; t < count; t++) {
       const v = values[touched[t]!]!;
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    const contribution = { values, touched, count: r.count };
-    if (mode === 'max' ? !(max > 0) : !(max > min)) {
-      clear(contribution);
-      return null;
+  } else {
+    values = env.scratch.floats(`hybrid.dense.${name}`, nPosts);
+    if (!model.scoreUser(history, values, scoreOptions(env, name))) return null;
+    for (let c = 0; c < nPosts; c++) {
+      const v = values[c]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
     }
-    const lo = mode === 'max' ? 0 : min;
-    const scale = w / (max - lo);
-    for (let t = 0; t < r.count; t++) {
-      const c = touched[t]!;
-      values[c] = scale * (values[c]! - lo);
-    }
-    return contribution;
   }
-  const values = env.scratch.floats(`hybrid.dense.${name}`, nPosts);
-  if (!model.scoreUser(history, values, scoreOptions(env, name)) || !normalise(values, mode)) return null;
-  for (let c = 0; c < nPosts; c++) values[c]! *= w;
-  return { values, touched: null, count: nPosts };
+  const lo = env.params.normalisation === 'max' ? 0 : min;
+  const contribution = { values, touched, count, lo, scale: w / (max - lo) };
+  if (!(max > lo)) {
+    clear(contribution);
+    return null;
+  }
+  return contribution;
 }
 
 /** Leaves a sparse contribution's scratch all zero again. */
@@ -198,7 +210,7 @@ function clear({ values, touched, count }: Contribution): void {
 
 /**
  * Two-stage blend: the candidates are the posts some user-dependent part reaches (all posts when one
- * part is dense); each is scored as the rest scores plus its contributions, and every other post scores
+ * part is dense); each scores the rest scores plus its contributions, and every other post scores
  * exactly the rest scores. The cost grows with what the user's signals touch, not with the catalogue.
  */
 function scoreCandidates(
@@ -210,32 +222,30 @@ function scoreCandidates(
 ): CandidateScores | null {
   const cold = isCold(env, history);
   const rest = restOf(env, cold, history);
-  const parts: Contribution[] = [];
+  const restScores = rest?.scores;
   let count = 0;
+  let any = rest !== null;
   for (const part of partsOf(env, cold)) {
     if (isIndependent(part.model)) continue;
     const contribution = contributionOf(env, part, history);
     if (!contribution) continue;
-    parts.push(contribution);
-    const { touched } = contribution;
+    any = true;
+    // One pass per part: a post's first contribution makes it a candidate on top of its rest score.
+    const { values, touched, lo, scale } = contribution;
     for (let t = 0; t < contribution.count; t++) {
       const c = touched ? touched[t]! : t;
+      const v = scale * (values[c]! - lo);
       if (mark[c] === 0) {
         mark[c] = 1;
         cols[count++] = c;
+        out[c] = (restScores ? restScores[c]! : 0) + v;
+      } else {
+        out[c]! += v;
       }
+      if (touched) values[c] = 0;
     }
   }
-  if (rest === null && parts.length === 0) return null;
-  const restScores = rest?.scores;
-  for (let t = 0; t < count; t++) {
-    const c = cols[t]!;
-    let s = restScores ? restScores[c]! : 0;
-    for (let p = 0; p < parts.length; p++) s += parts[p]!.values[c]!;
-    out[c] = s;
-  }
-  for (const contribution of parts) clear(contribution);
-  return { count, rest };
+  return any ? { count, rest } : null;
 }
 
 /** The blend for every post: the candidates' scores, and the rest scores everywhere else. */
@@ -274,9 +284,11 @@ export function hybridContributions(
     }
     const contribution = contributionOf(env, part, history);
     if (!contribution) continue;
+    const { values, touched, lo, scale } = contribution;
+    const reached = touched ? new Set(touched.subarray(0, contribution.count)) : null;
     result.set(
       part.name,
-      Float32Array.from(cols, (c) => contribution.values[c]!),
+      Float32Array.from(cols, (c) => (reached === null || reached.has(c) ? scale * (values[c]! - lo) : 0)),
     );
     clear(contribution);
   }
