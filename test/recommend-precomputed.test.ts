@@ -119,6 +119,34 @@ describe('precomputed rankings', () => {
     expect(fromList.get(12)!).toBeLessThan(fromList.get(48)!);
   });
 
+  it('keep lists for the most recently active users only when capped, and score the others', () => {
+    const capped = withPrecomputedRankings(data, { depth: DEPTH, maxUsers: 30 });
+    const rankings = capped.rankings!;
+    const { indptr, lastAt } = data.base.userItems;
+    const rows = userIds.map((_id, row) => row).filter((row) => indptr[row + 1]! > indptr[row]!);
+    const sessionTime = (row: number) => lastAt[indptr[row + 1]! - 1]!;
+    const listedRows = rows.filter((row) => rankings.offsets[row + 1]! > rankings.offsets[row]!);
+    expect(listedRows.length).toBe(30);
+    const newestUnlisted = Math.max(
+      ...rows.filter((row) => !listedRows.includes(row)).map((row) => sessionTime(row)),
+    );
+    for (const row of listedRows) expect(sessionTime(row)).toBeGreaterThanOrEqual(newestUnlisted);
+    // Listed rows hold the same lists as uncapped; every user still gets the scored page.
+    const full = withLists.rankings!;
+    for (const row of listedRows) {
+      expect(rankings.cols.subarray(rankings.offsets[row]!, rankings.offsets[row + 1]!)).toEqual(
+        full.cols.subarray(full.offsets[row]!, full.offsets[row + 1]!),
+      );
+    }
+    const listed = openSnapshot(capped);
+    const scored = openSnapshot(data);
+    for (const row of rows) {
+      const request = { userId: userIds[row]!, pageSize: 20 };
+      expect(answeredFromList(listed, request)).toBe(listedRows.includes(row));
+      expect(recommendFeed(listed, request)).toEqual(recommendFeed(scored, request));
+    }
+  });
+
   it('leave requests the lists cannot answer to scoring', () => {
     const listed = openSnapshot(withLists);
     const userId = userIds.find(

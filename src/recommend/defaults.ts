@@ -91,3 +91,10 @@ export const MAX_FEED_DEPTH = 10_000;
  * 20 on the bench data (8 bytes per entry: 84 cost 44 MiB at 68k users with history).
  */
 export const PRECOMPUTED_RANKING_DEPTH = 84;
+
+/**
+ * Users given a precomputed list at most, the most recently active first: bounds the build's ranking
+ * time and the snapshot's size (~0.7 KiB per user at depth 84) on large user bases, where the users
+ * beyond it are the least likely to return soon; they are scored per request.
+ */
+export const PRECOMPUTED_RANKING_USERS = 200_000;

@@ -589,6 +589,8 @@ function fromPrecomputed(
   const listStart = rankings.offsets[row]!;
   const listEnd = rankings.offsets[row + 1]!;
   const total = base.nPosts - historyLength;
+  // Every listed user has min(depth, unseen) entries; a shorter list means none was kept for this user.
+  if (listEnd - listStart < Math.min(rankings.depth, total)) return null;
   const need = Math.min(page * pageSize, total, MAX_FEED_DEPTH);
   // A list cut at the depth (more unseen posts exist past it) answers only if composing never reads
   // past its end; a shorter list holds every unseen post. Checked after composing rather than bounded

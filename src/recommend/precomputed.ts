@@ -24,40 +24,48 @@ export interface PrecomputedRankings {
 
 export interface PrecomputeOptions {
   depth: number;
+  /**
+   * Users given a list at most: the most recently active (by their latest interaction), who are the
+   * ones likely to come back soon. The others are scored per request. Default: every user with history.
+   */
+  maxUsers?: number;
 }
 
 /**
- * The default model's top `depth` unseen posts for every user row with history; null when the snapshot
- * does not serve the default model or `depth` is 0.
+ * The default model's top `depth` unseen posts for every user row with history (the `maxUsers` most
+ * recently active of them); null when the snapshot does not serve the default model or `depth` is 0.
  * @example const rankings = precomputeRankings(openSnapshot(data), { depth: 100 });
  */
 export function precomputeRankings(
   snapshot: ModelSnapshot,
-  { depth }: PrecomputeOptions,
+  { depth, maxUsers = Number.POSITIVE_INFINITY }: PrecomputeOptions,
 ): PrecomputedRankings | null {
   if (!Number.isSafeInteger(depth) || depth < 0)
     throw new RangeError(`depth must be an integer ≥ 0, got ${depth}`);
+  if (!(maxUsers >= 0)) throw new RangeError(`maxUsers must be ≥ 0, got ${maxUsers}`);
   const model = DEFAULT_MODEL;
   if (depth === 0 || !snapshot.models.has(model)) return null;
   const { base } = snapshot;
   const nUsers = base.userIds.length;
   const { indptr, lastAt } = base.userItems;
-  // Each list holds min(depth, unseen posts) columns: a ranking hands out every unseen post.
-  const offsets = new Int32Array(nUsers + 1);
   const withHistory: number[] = [];
-  for (let r = 0; r < nUsers; r++) {
-    const seen = indptr[r + 1]! - indptr[r]!;
-    offsets[r + 1] = offsets[r]! + (seen > 0 ? Math.min(depth, base.nPosts - seen) : 0);
-    if (seen > 0) withHistory.push(r);
-  }
+  for (let r = 0; r < nUsers; r++) if (indptr[r + 1]! > indptr[r]!) withHistory.push(r);
   // Rows in session-time order: users whose sessions fall in one time bucket share the blend's cached
   // user-independent scores (see hybrid.ts), so each bucket's are computed once, not once per user.
   const sessionTime = (r: number) => lastAt[indptr[r + 1]! - 1]!;
   withHistory.sort((a, b) => sessionTime(a) - sessionTime(b) || a - b);
+  const listed =
+    withHistory.length > maxUsers ? withHistory.slice(withHistory.length - maxUsers) : withHistory;
+  // Each list holds min(depth, unseen posts) columns (a ranking hands out every unseen post); a row
+  // without a list has an empty one, which `feed.ts` tells from a complete list by its length.
+  const length = new Int32Array(nUsers);
+  for (const r of listed) length[r] = Math.min(depth, base.nPosts - (indptr[r + 1]! - indptr[r]!));
+  const offsets = new Int32Array(nUsers + 1);
+  for (let r = 0; r < nUsers; r++) offsets[r + 1] = offsets[r]! + length[r]!;
   const cols = new Int32Array(offsets[nUsers]!);
   const scores = new Float32Array(offsets[nUsers]!);
   const fallback = new Uint8Array(nUsers);
-  for (const r of withHistory) {
+  for (const r of listed) {
     const from = offsets[r]!;
     const to = offsets[r + 1]!;
     const ranked = rankUserRow(snapshot, r, model, cols.subarray(from, to), scores.subarray(from, to));

@@ -7,6 +7,7 @@ import {
   encodeSnapshot,
   fitSnapshot,
   PRECOMPUTED_RANKING_DEPTH,
+  PRECOMPUTED_RANKING_USERS,
   resolveBuildOptions,
   type SnapshotData,
   withPrecomputedRankings,
@@ -68,6 +69,7 @@ export function dataKeyOf(watermark: Record<string, string>, build: BuildOptions
     watermark,
     options,
     rankingDepth: PRECOMPUTED_RANKING_DEPTH,
+    rankingUsers: PRECOMPUTED_RANKING_USERS,
   });
 }
 
@@ -119,9 +121,12 @@ export async function fitFromStore(
   const loadSeconds = (performance.now() - started) / 1000;
   const fitStarted = performance.now();
   const fit = fitSnapshot(data, build, { ...(onStep ? { onStep } : {}) });
-  // Served snapshots carry every user's ranked list, so most feeds never score the catalogue.
+  // Served snapshots carry the recently active users' ranked lists, so most feeds are not scored.
   onStep?.('rankings', 0, 1);
-  const fitted = withPrecomputedRankings(fit, { depth: PRECOMPUTED_RANKING_DEPTH });
+  const fitted = withPrecomputedRankings(fit, {
+    depth: PRECOMPUTED_RANKING_DEPTH,
+    maxUsers: PRECOMPUTED_RANKING_USERS,
+  });
   const { stats } = fitted;
   const meta: SnapshotMeta = {
     dataKey: dataKeyOf(watermark, build),
