@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMovieLens, loadMovieLensRaw, parseReleaseDate } from '../src/eval/movielens.js';
+import { snapshotRecommender } from '../src/eval/recommender.js';
 import { evaluate } from '../src/eval/run.js';
 import { holdoutCount, splitByTime } from '../src/eval/split.js';
 import { InteractionKind } from '../src/recommend/types.js';
@@ -115,6 +116,21 @@ describe.skipIf(!hasDataset)('the protocol on ml-100k', () => {
     expect(ndcg.hybrid).toBeGreaterThanOrEqual(1.2 * ndcg['seed-hybrid']!);
     for (const m of report.models) expect(ndcg.hybrid).toBeGreaterThanOrEqual(m.all.ndcg20);
     expect(report.models.every((m) => m.invalidItems === 0)).toBe(true);
+  });
+
+  it('serves a composed hybrid feed within 3 % of the raw ranking on NDCG@20 (fresh slots by its own scores)', () => {
+    const only = { positives: 'movielens' as const, models: ['hybrid'] };
+    const build = { models: ['popular', 'itemknn', 'ease', 'content', 'hybrid'] as const };
+    const raw = evaluate(data!, {
+      ...only,
+      buildRecommender: snapshotRecommender({ build: { models: [...build.models] } }),
+    });
+    const served = evaluate(data!, {
+      ...only,
+      buildRecommender: snapshotRecommender({ build: { models: [...build.models] }, composed: true }),
+    });
+    const ndcg = (r: typeof raw) => r.models[0]!.all.ndcg20;
+    expect(ndcg(served)).toBeGreaterThanOrEqual(0.97 * ndcg(raw));
   });
 });
 

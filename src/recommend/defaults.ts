@@ -68,12 +68,19 @@ export interface ComposeParams {
   freshEvery: number;
   /** A post is fresh when created at most this many days before the snapshot's "now". */
   freshMaxAgeDays: number;
+  /**
+   * A fresh slot goes to the user's best unseen fresh post only when its score is at least this share of
+   * the user's best score (0..1); otherwise the slot is the ranking's, and no later fresh slot is tried.
+   * Keeps new posts the user would not like out of the feed: chosen on the validation split (README).
+   */
+  freshMinScoreRatio: number;
 }
 export const DEFAULT_COMPOSE: Readonly<ComposeParams> = Object.freeze({
   maxCategoryRun: 3,
   maxCreatorRun: 2,
   freshEvery: 5,
   freshMaxAgeDays: 3,
+  freshMinScoreRatio: 0.5,
 });
 
 export const DEFAULT_PAGE_SIZE = 10;
@@ -98,3 +105,10 @@ export const PRECOMPUTED_RANKING_DEPTH = 84;
  * beyond it are the least likely to return soon; they are scored per request.
  */
 export const PRECOMPUTED_RANKING_USERS = 200_000;
+
+/**
+ * Fresh posts kept per precomputed user for the reserved fresh slots: composing 20 slots draws at most
+ * (20 + 63) / freshEvery fresh ones plus those the main ranking placed first; a feed that reads past
+ * the list is scored.
+ */
+export const PRECOMPUTED_FRESH_DEPTH = 32;

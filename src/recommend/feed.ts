@@ -161,15 +161,20 @@ function score(
 }
 
 /**
- * The request's ranking as a stream, best first (score desc, post id asc), unseen and inside the filter:
+ * The request's ranking as a stream, best first (score desc, post id asc), unseen and inside `filter`
+ * (the category's columns by default; ascending):
  * a top-k scan of the dense scores, or for a two-stage model the merge of its scored candidates with
  * the rest of the catalogue in the rest scores' order, which is the same ranking.
  */
-function rankingOf(snapshot: ModelSnapshot, s: Scored, depth: number): ColumnStream {
+function rankingOf(
+  snapshot: ModelSnapshot,
+  s: Scored,
+  depth: number,
+  filter: Int32Array | null = s.candidates,
+): ColumnStream {
   const { scores, seen, cands, candMark } = snapshot.scratch;
-  if (!s.twoStage) return new RankedStream(scores, seen, s.candidates, depth);
+  if (!s.twoStage) return new RankedStream(scores, seen, filter, depth);
   const { count, rest } = s.twoStage;
-  const filter = s.candidates;
   let scored = cands.subarray(0, count);
   if (filter) scored = scored.filter((c) => indexIn(filter, c) >= 0);
   const best = new RankedStream(scores, seen, scored, depth);
@@ -373,15 +378,14 @@ const COMPOSE_LOOKAHEAD = 64;
  */
 const composeDepth = (need: number) => need + COMPOSE_LOOKAHEAD;
 
-/** The snapshot's fresh posts by popularity (selectTopK's order), computed once per thread. */
-function freshByPopularity(snapshot: ModelSnapshot): Int32Array {
-  const { scratch, freshCols } = snapshot;
-  if (scratch.freshOrder === null) {
-    const order = new Int32Array(freshCols.length);
-    const n = selectTopK(snapshot.popularScores, freshCols.length, null, freshCols, order);
-    scratch.freshOrder = order.subarray(0, n);
-  }
-  return scratch.freshOrder;
+/**
+ * The user's own ranking of the fresh posts (inside the category filter), for the reserved fresh slots:
+ * the fresh posts this user would like most, not the most popular ones. Null when no slot is reserved.
+ */
+function freshRanking(snapshot: ModelSnapshot, s: Scored, depth: number): ColumnStream | null {
+  if (!(snapshot.options.compose.freshEvery > 0) || snapshot.freshCols.length === 0) return null;
+  const fresh = s.candidates ? intersect(snapshot.freshCols, s.candidates) : snapshot.freshCols;
+  return fresh.length === 0 ? null : rankingOf(snapshot, s, depth, fresh);
 }
 
 /**
@@ -391,37 +395,34 @@ function freshByPopularity(snapshot: ModelSnapshot): Int32Array {
 function compose(
   snapshot: ModelSnapshot,
   main: ColumnStream,
-  candidates: Int32Array | null,
+  fresh: ColumnStream | null,
+  categoryFiltered: boolean,
   need: number,
 ): Slot[] {
   const { base, scratch } = snapshot;
   const params = snapshot.options.compose;
   const used = scratch.used;
-  const categoryFiltered = candidates !== null;
-  let fresh: ColumnStream | null = null;
-  if (params.freshEvery > 0 && snapshot.freshCols.length > 0) {
-    if (candidates) {
-      const freshCandidates = intersect(snapshot.freshCols, candidates);
-      if (freshCandidates.length > 0)
-        fresh = new RankedStream(snapshot.popularScores, scratch.seen, freshCandidates, composeDepth(need));
-    } else {
-      fresh = new ListStream(freshByPopularity(snapshot), null, scratch.seen);
-    }
-  }
   const marked: number[] = [];
   let drawn = 0;
+  // The user's best score, from the first post of the ranking: what a fresh post must come close to.
+  let best = Number.NaN;
+  let freshLeft = fresh;
   const draw = (): Slot | null => {
     drawn++;
-    if (fresh && drawn % params.freshEvery === 0) {
-      for (let c = fresh.next(); c >= 0; c = fresh.next()) {
-        if (used[c] === 0) {
-          used[c] = 1;
-          marked.push(c);
-          return { col: c, source: 'fresh', score: snapshot.popularScores[c]! };
-        }
+    if (freshLeft && drawn % params.freshEvery === 0) {
+      const floor = best > 0 ? params.freshMinScoreRatio * best : Number.NEGATIVE_INFINITY;
+      for (let c = freshLeft.next(); c >= 0; c = freshLeft.next()) {
+        if (used[c] !== 0) continue;
+        // Fresh posts come best first: once one falls short, all later ones do.
+        if (!(freshLeft.lastScore >= floor)) break;
+        used[c] = 1;
+        marked.push(c);
+        return { col: c, source: 'fresh', score: freshLeft.lastScore };
       }
+      freshLeft = null;
     }
     for (let c = main.next(); c >= 0; c = main.next()) {
+      if (Number.isNaN(best)) best = main.lastScore;
       if (used[c] === 0) {
         used[c] = 1;
         marked.push(c);
@@ -497,16 +498,14 @@ function intersect(a: Int32Array, b: Int32Array): Int32Array {
   return Int32Array.from(out);
 }
 
-/** Reasons for the page's slots: model slots explained in one batch when the model can. */
-function reasonsFor(s: Scored, slots: readonly Slot[], snapshot: ModelSnapshot): string[] {
+/** Reasons for the page's slots, explained in one batch when the model can (fresh slots say so too). */
+function reasonsFor(s: Scored, slots: readonly Slot[]): string[] {
   const prefix = s.fallback ? 'popular (fallback): ' : '';
-  const modelCols = slots.filter((slot) => slot.source === 'model').map((slot) => slot.col);
-  const batch = s.recommender.explainMany?.(s.history, modelCols);
-  let next = 0;
-  return slots.map((slot) => {
-    if (slot.source === 'fresh') return `fresh: ${snapshot.popular.explain!(s.history, slot.col)}`;
-    const reason = batch ? batch[next++]! : (s.recommender.explain?.(s.history, slot.col) ?? s.model);
-    return prefix + reason;
+  const cols = slots.map((slot) => slot.col);
+  const batch = s.recommender.explainMany?.(s.history, cols);
+  return slots.map((slot, i) => {
+    const reason = batch ? batch[i]! : (s.recommender.explain?.(s.history, slot.col) ?? s.model);
+    return `${slot.source === 'fresh' ? 'fresh, your best new post: ' : ''}${prefix}${reason}`;
   });
 }
 
@@ -615,8 +614,16 @@ function fromPrecomputed(
   for (let i = historyStart; i < historyEnd; i++) seen[indices[i]!] = 1;
   try {
     const main = new ListStream(rankings.cols, rankings.scores, null, listStart, listEnd);
-    const slots = compose(snapshot, main, null, need);
+    const freshStart = rankings.freshOffsets[row]!;
+    const freshEnd = rankings.freshOffsets[row + 1]!;
+    const fresh =
+      snapshot.options.compose.freshEvery > 0 && freshEnd > freshStart
+        ? new ListStream(rankings.freshCols, rankings.freshScores, null, freshStart, freshEnd)
+        : null;
+    const slots = compose(snapshot, main, fresh, false, need);
     if (cut && main.ranOut) return null;
+    // A fresh list at its depth may have been cut too: reading to its end needs scoring.
+    if (fresh?.ranOut && freshEnd - freshStart === rankings.freshDepth) return null;
     result.items = pageItems(snapshot, slots.slice(from), result.model);
     return result;
   } finally {
@@ -657,12 +664,14 @@ function scoredFeed(
         score: scores[i]!,
       }));
     } else {
-      slots = compose(snapshot, rankingOf(snapshot, s, composeDepth(need)), s.candidates, need);
+      const depth = composeDepth(need);
+      const main = rankingOf(snapshot, s, depth);
+      slots = compose(snapshot, main, freshRanking(snapshot, s, depth), s.candidates !== null, need);
     }
     const pageSlots = slots.slice(from);
     result.items = pageItems(snapshot, pageSlots, s.model);
     if (request.explain) {
-      const reasons = reasonsFor(s, pageSlots, snapshot);
+      const reasons = reasonsFor(s, pageSlots);
       result.items.forEach((item, i) => {
         item.reason = reasons[i]!;
       });
@@ -673,21 +682,32 @@ function scoredFeed(
   }
 }
 
+/** Where `rankUserRow` writes: the top unseen posts, and the top unseen fresh posts, with scores. */
+export interface RowRankingBuffers {
+  cols: Int32Array;
+  scores: Float32Array;
+  freshCols: Int32Array;
+  freshScores: Float32Array;
+}
+
 /**
  * The top `cols.length` unseen posts of user row `row` under `model` (popular when it cannot score the
- * user), written into `cols` with their scores in `scores`. For `precomputeRankings`.
+ * user) and its top `freshCols.length` unseen fresh posts, with their scores. For `precomputeRankings`.
  */
 export function rankUserRow(
   snapshot: ModelSnapshot,
   row: number,
   model: string,
-  cols: Int32Array,
-  scores: Float32Array,
-): { count: number; fallback: boolean } {
+  out: RowRankingBuffers,
+): { count: number; freshCount: number; fallback: boolean } {
   const s = score(snapshot, snapshot.base.userIds[row]!, model, undefined, undefined, true)!;
   try {
-    const k = Math.min(cols.length, s.total);
-    return { count: drawTop(rankingOf(snapshot, s, k), k, cols, scores), fallback: s.fallback };
+    const k = Math.min(out.cols.length, s.total);
+    const count = drawTop(rankingOf(snapshot, s, k), k, out.cols, out.scores);
+    const freshK = out.freshCols.length;
+    const fresh = freshK > 0 ? rankingOf(snapshot, s, freshK, snapshot.freshCols) : null;
+    const freshCount = fresh ? drawTop(fresh, freshK, out.freshCols, out.freshScores) : 0;
+    return { count, freshCount, fallback: s.fallback };
   } finally {
     s.release();
   }

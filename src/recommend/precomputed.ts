@@ -4,7 +4,7 @@
 // from it without scoring the catalogue; every other request scores as before. The list is the exact
 // prefix of what scoring would rank (selectTopK's order is a strict total order), so both paths serve
 // the same page.
-import { DEFAULT_MODEL } from './defaults.js';
+import { DEFAULT_MODEL, PRECOMPUTED_FRESH_DEPTH } from './defaults.js';
 import { rankUserRow } from './feed.js';
 import { type ModelSnapshot, openSnapshot, type RegistryOption, type SnapshotData } from './snapshot.js';
 
@@ -20,10 +20,20 @@ export interface PrecomputedRankings {
   readonly scores: Float32Array;
   /** 1 where `model` could not score the user and `popular` ranked the list instead. */
   readonly fallback: Uint8Array;
+  /**
+   * The same user's ranking of the fresh posts (the feed's reserved fresh slots), at most `freshDepth`:
+   * row r's is `freshCols/freshScores[freshOffsets[r] .. freshOffsets[r + 1])`.
+   */
+  readonly freshDepth: number;
+  readonly freshOffsets: Int32Array;
+  readonly freshCols: Int32Array;
+  readonly freshScores: Float32Array;
 }
 
 export interface PrecomputeOptions {
   depth: number;
+  /** Fresh posts kept per user for the fresh slots (default `PRECOMPUTED_FRESH_DEPTH`). */
+  freshDepth?: number;
   /**
    * Users given a list at most: the most recently active (by their latest interaction), who are the
    * ones likely to come back soon. The others are scored per request. Default: every user with history.
@@ -38,7 +48,7 @@ export interface PrecomputeOptions {
  */
 export function precomputeRankings(
   snapshot: ModelSnapshot,
-  { depth, maxUsers = Number.POSITIVE_INFINITY }: PrecomputeOptions,
+  { depth, maxUsers = Number.POSITIVE_INFINITY, freshDepth = PRECOMPUTED_FRESH_DEPTH }: PrecomputeOptions,
 ): PrecomputedRankings | null {
   if (!Number.isSafeInteger(depth) || depth < 0)
     throw new RangeError(`depth must be an integer ≥ 0, got ${depth}`);
@@ -62,19 +72,39 @@ export function precomputeRankings(
   for (const r of listed) length[r] = Math.min(depth, base.nPosts - (indptr[r + 1]! - indptr[r]!));
   const offsets = new Int32Array(nUsers + 1);
   for (let r = 0; r < nUsers; r++) offsets[r + 1] = offsets[r]! + length[r]!;
+  // Fresh lists likewise hold min(freshDepth, unseen fresh posts).
+  const isFresh = new Uint8Array(base.nPosts);
+  for (const c of snapshot.freshCols) isFresh[c] = 1;
+  const freshLength = new Int32Array(nUsers);
+  for (const r of listed) {
+    let seenFresh = 0;
+    for (let i = indptr[r]!; i < indptr[r + 1]!; i++) seenFresh += isFresh[base.userItems.indices[i]!]!;
+    freshLength[r] = Math.min(freshDepth, snapshot.freshCols.length - seenFresh);
+  }
+  const freshOffsets = new Int32Array(nUsers + 1);
+  for (let r = 0; r < nUsers; r++) freshOffsets[r + 1] = freshOffsets[r]! + freshLength[r]!;
+  const freshCols = new Int32Array(freshOffsets[nUsers]!);
+  const freshScores = new Float32Array(freshOffsets[nUsers]!);
   const cols = new Int32Array(offsets[nUsers]!);
   const scores = new Float32Array(offsets[nUsers]!);
   const fallback = new Uint8Array(nUsers);
   for (const r of listed) {
     const from = offsets[r]!;
     const to = offsets[r + 1]!;
-    const ranked = rankUserRow(snapshot, r, model, cols.subarray(from, to), scores.subarray(from, to));
-    if (ranked.count !== to - from) {
-      throw new Error(`ranking of user row ${r} ended after ${ranked.count} of ${to - from} posts`);
+    const freshFrom = freshOffsets[r]!;
+    const freshTo = freshOffsets[r + 1]!;
+    const ranked = rankUserRow(snapshot, r, model, {
+      cols: cols.subarray(from, to),
+      scores: scores.subarray(from, to),
+      freshCols: freshCols.subarray(freshFrom, freshTo),
+      freshScores: freshScores.subarray(freshFrom, freshTo),
+    });
+    if (ranked.count !== to - from || ranked.freshCount !== freshTo - freshFrom) {
+      throw new Error(`ranking of user row ${r} ended early (${ranked.count} of ${to - from} posts)`);
     }
     if (ranked.fallback) fallback[r] = 1;
   }
-  return { model, depth, offsets, cols, scores, fallback };
+  return { model, depth, offsets, cols, scores, fallback, freshDepth, freshOffsets, freshCols, freshScores };
 }
 
 /**

@@ -83,8 +83,6 @@ export interface FeedScratch {
   /** A two-stage model's candidate columns and their marks (all zero between requests). */
   cands: Int32Array;
   candMark: Uint8Array;
-  /** The fresh posts by popularity, once a feed asked for them. */
-  freshOrder: Int32Array | null;
 }
 
 /** A snapshot opened for scoring in this thread: share it between requests; open a new one per build. */
@@ -148,6 +146,38 @@ function checkWeights(what: string, weights: Record<string, number>, known: read
   }
 }
 
+/** Composition rules: defaults ← given, each checked (`FeedError('config_invalid')` naming what is accepted). */
+function resolveCompose(given: Partial<ComposeParams> | undefined): ComposeParams {
+  const compose = merge({ ...DEFAULT_COMPOSE }, given, 'compose');
+  for (const [k, v] of Object.entries(compose)) {
+    if (!(k in DEFAULT_COMPOSE)) {
+      throw new FeedError(
+        'config_invalid',
+        `compose: unknown option '${k}'; accepted: ${Object.keys(DEFAULT_COMPOSE).join(', ')}`,
+      );
+    }
+    const integer = k === 'maxCategoryRun' || k === 'maxCreatorRun' || k === 'freshEvery';
+    const ok =
+      typeof v === 'number' &&
+      v >= 0 &&
+      (integer ? Number.isInteger(v) || v === Number.POSITIVE_INFINITY : Number.isFinite(v)) &&
+      (k !== 'freshMinScoreRatio' || v <= 1) &&
+      (k === 'freshEvery' || !integer || v >= 1);
+    if (!ok) {
+      const accepted =
+        k === 'freshMinScoreRatio'
+          ? 'a number 0..1'
+          : k === 'freshEvery'
+            ? 'an integer ≥ 0 (0 = no fresh slots)'
+            : integer
+              ? 'an integer ≥ 1'
+              : 'a finite number ≥ 0';
+      throw new FeedError('config_invalid', `compose.${k} must be ${accepted}, got ${String(v)}`);
+    }
+  }
+  return compose;
+}
+
 /** The hybrid's parameters: `base` ← `options` (weights and recency per component). */
 export function resolveHybrid(
   base: HybridParams,
@@ -200,7 +230,7 @@ export function resolveBuildOptions(
     models,
     weights,
     halfLifeDays,
-    compose: { ...DEFAULT_COMPOSE, ...options.compose },
+    compose: resolveCompose(options.compose),
   };
   if (options.now !== undefined) resolved.now = options.now;
   const components = blendOrder(registry).map((d) => d.name);
@@ -335,7 +365,6 @@ export function openSnapshot(
       used: new Uint8Array(base.nPosts),
       cands: new Int32Array(base.nPosts),
       candMark: new Uint8Array(base.nPosts),
-      freshOrder: null,
     },
   });
 }

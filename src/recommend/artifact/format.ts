@@ -20,8 +20,9 @@ export const ARTIFACT_MAGIC = 'EVSNAP\r\n';
 /**
  * Bump whenever the layout or the meaning of a stored state changes: older artifacts are then refused.
  * 2: content postings hold each term's strongest posts first (its champion list), `content.maxPostings`.
+ * 3: precomputed rankings carry each user's fresh-post ranking.
  */
-export const ARTIFACT_FORMAT_VERSION = 2;
+export const ARTIFACT_FORMAT_VERSION = 3;
 const PREFIX_BYTES = 24;
 const TRAILER_BYTES = 32;
 
