@@ -55,6 +55,28 @@ describe('empowerverse serve', () => {
     expect(anyPort.stderr()).toContain('--replicas needs a fixed --port');
   });
 
+  it('serves the EXPERIMENTS it is given and refuses invalid ones, saying why (exit 2)', async () => {
+    const arms = [
+      { name: 'control', model: 'hybrid', share: 0.5 },
+      { name: 'pop', model: 'popular', share: 0.5 },
+    ];
+    const bad = startCli(['serve', '--db', db.path, '--port', '0'], {
+      EXPERIMENTS: JSON.stringify({ name: 'ranker', arms: [arms[0], { ...arms[1], share: 0.4 }] }),
+    });
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toContain('EXPERIMENTS[0].arms: arm shares must sum to 1, got 0.9');
+    const serve = startCli(['serve', '--db', db.path, '--port', '0'], {
+      EXPERIMENTS: JSON.stringify({ name: 'ranker', arms }),
+    });
+    try {
+      await serve.waitForStdout(/listening on http/);
+      await serve.waitForStdout(/experiments ranker \(control=hybrid 0\.5, pop=popular 0\.5\)/);
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect(await serve.exited).toBe(0);
+  });
+
   it('refuses a bad flag with a message naming it (exit 2)', async () => {
     const serve = startCli(['serve', '--db', db.path, '--port', '99999']);
     expect(await serve.exited).toBe(2);

@@ -62,6 +62,8 @@ export const ConfigSchema = z.object({
    * many minutes old (`ATTRIBUTION_WINDOW_MINUTES`).
    */
   attributionWindowMinutes: integer('ATTRIBUTION_WINDOW_MINUTES', 1, 10_080).default(60),
+  /** A/B experiments of `serve`: JSON text or the path of a JSON file (`EXPERIMENTS`; see server/experiments.ts). */
+  experiments: z.string().optional(),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -83,6 +85,7 @@ const ENVIRONMENT: Record<string, keyof ConfigInput> = {
   LLM_MODEL: 'llmModel',
   IMPRESSION_RETENTION_DAYS: 'impressionRetentionDays',
   ATTRIBUTION_WINDOW_MINUTES: 'attributionWindowMinutes',
+  EXPERIMENTS: 'experiments',
 };
 
 /**

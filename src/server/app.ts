@@ -15,6 +15,7 @@ import type { ServerContext } from './context.js';
 import { registerDashboard } from './dashboard/index.js';
 import { frameworkErrorHandler, installErrorHandling, validatorCompiler } from './errors.js';
 import { EventFollower } from './event-follower.js';
+import { type Experiment, Experiments } from './experiments.js';
 import { ImpressionLog, type ImpressionSettings } from './impressions.js';
 import { LiveEvents } from './live-events.js';
 import { ServerMetrics } from './metrics.js';
@@ -66,6 +67,11 @@ export interface AppOptions {
   processMetrics?: boolean;
   /** Impression log settings (retention, attribution window, buffer); defaults otherwise. */
   impressions?: ImpressionSettings;
+  /**
+   * A/B experiments (validated: `validateExperiments`/`parseExperiments`). Their arms may only name models
+   * the snapshots hold: checked here, against the holder's build options.
+   */
+  experiments?: readonly Experiment[];
 }
 
 /**
@@ -91,6 +97,7 @@ export async function buildApp({
   warmPostCache = true,
   processMetrics = true,
   impressions: impressionSettings = {},
+  experiments: experimentList = [],
 }: AppOptions): Promise<FastifyInstance> {
   if (!(MODEL_NAMES as readonly string[]).includes(defaultModel)) {
     throw new FeedError(
@@ -104,6 +111,9 @@ export async function buildApp({
   if (eventsToken !== undefined && eventsToken.length < 8) {
     throw new FeedError('config_invalid', 'EVENTS_TOKEN must be at least 8 characters');
   }
+  const experiments = new Experiments(experimentList);
+  if (model.info === null) experiments.checkModels(model.plannedModels, 'the snapshots this server builds');
+  else experiments.checkModels(model.info.models, 'the snapshot in force');
   const app: FastifyInstance = Fastify({
     loggerInstance: (logger ?? pino({ level: 'silent' })) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !logRequests }),
@@ -135,6 +145,12 @@ export async function buildApp({
   // Events any process stores (this one, another replica, one before a restart) join the overlay.
   const eventFollower = new EventFollower({ store, live: liveEvents, ...(logger ? { logger } : {}) });
   const installSnapshot = (info: ModelInfo) => {
+    try {
+      experiments.checkModels(info.models, `snapshot ${info.snapshotId ?? 'built in memory'}`);
+    } catch (error) {
+      // Not expected (the build options fix the models); those arms' feeds answer 400 until fixed.
+      logger?.error({ err: describeError(error) }, 'the new snapshot lacks a model an experiment needs');
+    }
     users.reset();
     liveEvents.prune(info.feedEventWatermark);
     eventFollower.rebase(info.feedEventWatermark);
@@ -210,6 +226,7 @@ export async function buildApp({
     eventFollower,
     users,
     sync,
+    experiments,
     impressions,
     posts: () => posts,
     postsWarm: () => postsWarm,

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import { registerSecret } from '../shared/redact.js';
 import { parseDatabaseUrl } from '../store/open.js';
 import { personalDataAccess } from './auth.js';
+import { parseExperiments } from './experiments.js';
 import { runReplicas, withoutFlags } from './replicas.js';
 import { type RunningServer, startServer } from './serve.js';
 
@@ -80,6 +81,10 @@ export function registerServeCommand(program: Command): void {
     .option('--log-requests', 'log every request (errors are always logged)')
     .option('--wait-for-model', 'listen only once the first model is built')
     .option(
+      '--experiments <json-or-file>',
+      'A/B experiments: JSON text or a JSON file (env EXPERIMENTS); see the README, "A/B experiments"',
+    )
+    .option(
       '--replicas <n>',
       'start N replicas on ports port..port+N-1, sharing one PostgreSQL DATABASE_URL (for local trials)',
     )
@@ -98,7 +103,9 @@ export function registerServeCommand(program: Command): void {
         apiBaseUrl: flags.apiBaseUrl,
         resonanceAlgorithm: flags.resonanceAlgorithm,
         database: flags.db,
+        experiments: flags.experiments,
       });
+      const experiments = parseExperiments(config.experiments);
       const port = integerFlag('--port', flags.port ?? process.env.PORT, 0, 65_535) ?? 8000;
       const workers = integerFlag('--workers', flags.workers, 1, 64) ?? Math.min(2, availableParallelism());
       const interval = flags.syncInterval === undefined ? undefined : Number(flags.syncInterval);
@@ -163,6 +170,7 @@ export function registerServeCommand(program: Command): void {
         ...(dataToken ? { dataToken } : {}),
         ...(eventsToken ? { eventsToken } : {}),
         ...(interval !== undefined ? { syncIntervalMinutes: interval } : {}),
+        experiments,
         impressions: {
           retentionDays: config.impressionRetentionDays,
           attributionWindowMinutes: config.attributionWindowMinutes,
@@ -171,6 +179,9 @@ export function registerServeCommand(program: Command): void {
       });
       process.stdout.write(
         `feed service listening on ${server.url} (model building in the background: see ${server.url}/ready)\n` +
+          (experiments.length === 0
+            ? ''
+            : `experiments ${experiments.map((e) => `${e.name} (${e.arms.map((a) => `${a.name}=${a.model} ${a.share}`).join(', ')})`).join('; ')} · report GET /admin/experiments\n`) +
           `docs ${server.url}/docs · admin routes ${adminToken ? `enabled · dashboard ${server.url}/dashboard` : 'disabled (set ADMIN_TOKEN)'}\n` +
           `POST /events ${eventsToken ? 'needs the EVENTS_TOKEN' : 'open (set EVENTS_TOKEN to require a token)'} · ` +
           `personal-data routes ${PERSONAL_DATA_NOTE[personalDataAccess({ dataToken, boundAddresses: [flags.host] })]}\n`,

@@ -2,6 +2,7 @@
 import type { ModelName } from '../recommend/index.js';
 import type { Store } from '../store/types.js';
 import type { EventFollower } from './event-follower.js';
+import type { Experiments } from './experiments.js';
 import type { ImpressionLog } from './impressions.js';
 import type { LiveEvents } from './live-events.js';
 import type { ServerMetrics } from './metrics.js';
@@ -19,6 +20,8 @@ export interface ServerContext {
   readonly eventFollower: EventFollower;
   readonly users: UserDirectory;
   readonly sync: SyncRunner;
+  /** The A/B experiments in force (none: an empty list). */
+  readonly experiments: Experiments;
   /** Served pages (recomm_id) and the events attributed to them. */
   readonly impressions: ImpressionLog;
   /** The rendered-post cache of the snapshot in force. */

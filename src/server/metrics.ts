@@ -28,6 +28,7 @@ export class ServerMetrics {
   readonly impressionsDropped: Counter<'reason'>;
   readonly attributedEvents: Counter<'arm' | 'type'>;
   readonly attributedReciprocalRank: Counter<'arm'>;
+  readonly experimentFeeds: Counter<'experiment' | 'arm'>;
   private model: ModelInfo | null = null;
   /** Reads the live-event overlay's size at scrape time. */
   liveEventCount: () => number = () => 0;
@@ -175,6 +176,12 @@ export class ServerMetrics {
       name: 'feed_attributed_reciprocal_rank_sum',
       help: 'Sum of 1/position of attributed events, by arm (divide by feed_attributed_events_total for a mean reciprocal rank)',
       labelNames: ['arm'],
+      registers,
+    });
+    this.experimentFeeds = new Counter({
+      name: 'experiment_feeds_total',
+      help: 'Feed requests ranked by an experiment arm (impressions and events per arm: the feed_* counters with arm="experiment:arm")',
+      labelNames: ['experiment', 'arm'],
       registers,
     });
     new Gauge({

@@ -22,6 +22,7 @@ import {
   type ModelSnapshot,
   openSnapshot,
   precomputedFeed,
+  resolveBuildOptions,
 } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { BATCH_NICE, forkModule, siblingModuleUrl, startModuleThread } from '../shared/fork-module.js';
@@ -281,6 +282,11 @@ export class ModelHolder {
         ? 0
         : this.workers.filter((w) => w.alive && w.installed.has(generation)).length;
     return { serving, configured: this.configuredWorkers };
+  }
+
+  /** The models every snapshot of this holder's build options holds (known before the first is built). */
+  get plannedModels(): readonly string[] {
+    return resolveBuildOptions(this.options.build).models;
   }
 
   /** What each serving worker reports of the snapshot it opened (shared memory or a copy, bytes). */

@@ -383,3 +383,59 @@ export const SyncStatusResponse = z.object({
   current: SyncRunSchema.nullable().describe('The running sync, or the last one.'),
   previous: SyncRunSchema.nullable(),
 });
+
+/** The query of GET /admin/experiments. */
+export const ExperimentsQuery = z.object({
+  days: field(
+    queryInt(1, 3650).optional(),
+    'an integer 1..3650',
+    'Count only impressions of the last this many days (default: every retained impression).',
+  ),
+});
+
+const RateFigureSchema = z.object({
+  count: z.number().describe('Impressions with at least one such event.'),
+  rate: z.number().describe('count / impressions.'),
+  ci_low: z.number().describe('95% Wilson score interval, low end.'),
+  ci_high: z.number().describe('95% Wilson score interval, high end.'),
+});
+
+const ComparisonSchema = z.object({
+  difference: z.number().describe("This arm's rate minus the control's."),
+  z: z.number().describe('Two-proportion z statistic (pooled).'),
+  p_value: z.number().describe('Two-sided.'),
+  significant: z.boolean().describe('p_value < 0.05.'),
+});
+
+export const ExperimentsResponse = z.object({
+  since: z.string().nullable().describe('Start of the period counted; null: every retained impression.'),
+  experiments: z.array(
+    z.object({
+      name: z.string(),
+      traffic: z.number().describe('Share of users in the experiment.'),
+      control: z.string().describe('The first arm, which the others are compared with.'),
+      arms: z.array(
+        z.object({
+          name: z.string(),
+          model: z.string(),
+          share: z.number(),
+          label: z.string().describe('experiment:arm, the arm label of impressions and /metrics.'),
+          impressions: z.number(),
+          view_rate: RateFigureSchema,
+          like_rate: RateFigureSchema,
+          inspire_rate: RateFigureSchema,
+          engaged_posts: z.number().describe('Distinct (page, position) with an attributed event.'),
+          mean_reciprocal_rank: z.number().describe('Mean of 1/position over engaged posts.'),
+          vs_control: z
+            .object({
+              view_rate: ComparisonSchema,
+              like_rate: ComparisonSchema,
+              inspire_rate: ComparisonSchema,
+            })
+            .nullable()
+            .describe('Null for the control.'),
+        }),
+      ),
+    }),
+  ),
+});

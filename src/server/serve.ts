@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import { buildApp } from './app.js';
 import { ClusterCoordinator } from './cluster.js';
+import type { Experiment } from './experiments.js';
 import type { ImpressionSettings } from './impressions.js';
 import { ModelHolder, type ModelSource } from './model-holder.js';
 
@@ -36,6 +37,8 @@ export interface ServeOptions {
   followMs?: number;
   /** Impression log: retention, attribution window, buffer. */
   impressions?: ImpressionSettings;
+  /** A/B experiments (validated); arms may name only models the build options build. */
+  experiments?: readonly Experiment[];
 }
 
 export interface RunningServer {
@@ -72,6 +75,7 @@ export async function startServer({
   waitForModel = false,
   followMs,
   impressions,
+  experiments,
 }: ServeOptions = {}): Promise<RunningServer> {
   const store = await openStore(database, { cacheSizeMiB: SERVING_PAGE_CACHE_MIB });
   const target = parseDatabaseUrl(database);
@@ -118,6 +122,7 @@ export async function startServer({
       ...(eventsToken ? { eventsToken } : {}),
       ...(logger ? { logger } : {}),
       ...(impressions ? { impressions } : {}),
+      ...(experiments ? { experiments } : {}),
       logRequests,
     });
     try {

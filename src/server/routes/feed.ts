@@ -14,7 +14,8 @@ export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): voi
         'Posts ranked for the user by the recommendation model, never one they interacted with (live events ' +
         'from POST /events included). Unknown users get a cold-start feed (popular and fresh). Pages are ' +
         'stable for one model snapshot; a page past the end is an empty list. A page with posts carries a ' +
-        '`recomm_id`: send it with the POST /events of what the user did with those posts.',
+        '`recomm_id`: send it with the POST /events of what the user did with those posts. With EXPERIMENTS ' +
+        'configured, a request without `model` is ranked by the arm its user_id is assigned to.',
       tags: ['feed'],
       querystring: FeedQuery,
       response: { 200: FeedResponse, 400: ErrorResponse, 503: ErrorResponse },
@@ -24,8 +25,14 @@ export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): voi
       const userId = q.user_id ?? (q.username === undefined ? undefined : await ctx.users.idOf(q.username));
       const category = q.category ?? q.project_code;
       const explain = q.explain === 'true' || q.explain === '1';
-      const model = q.model ?? ctx.defaultModel;
+      // A request that names its model is not in an experiment; an anonymous one cannot be.
+      const assigned = q.model === undefined && userId !== undefined ? ctx.experiments.assign(userId) : null;
+      const model = q.model ?? assigned?.arm.model ?? ctx.defaultModel;
       const feedRequest: FeedRequest = { page: q.page, pageSize: q.page_size, model, explain };
+      if (assigned !== null) {
+        if (assigned.arm.params?.compose !== undefined) feedRequest.compose = assigned.arm.params.compose;
+        ctx.metrics.experimentFeeds.inc({ experiment: assigned.experiment, arm: assigned.arm.name });
+      }
       if (userId !== undefined) feedRequest.userId = userId;
       if (category !== undefined) feedRequest.category = category;
       const live = ctx.liveEvents.forUser(userId);
@@ -34,7 +41,7 @@ export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): voi
       return sendPostPage(reply as FastifyReply, ctx, result, explain, {
         userId: userId ?? null,
         route: 'feed',
-        arm: model,
+        arm: assigned?.label ?? model,
       });
     },
   });
