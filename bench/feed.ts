@@ -414,11 +414,20 @@ async function asUsers(): Promise<void> {
       `serve RSS: peak ${peak.toFixed(0)} MB sampled (VmHWM ${rssMb(server.child.pid!)?.peak.toFixed(0)} MB)`,
     );
     const ok = (b: boolean) => (b ? 'ok' : 'MISSED');
-    console.log(
-      `targets: after ready ${ok(afterReady.requests.average >= 4000 && afterReady.latency.p99 <= 20)} (≥ 4000 req/s, p99 ≤ 20 ms); ` +
-        `during sync ${ok(duringRps >= 0.6 * afterReady.requests.average && p99 <= 50)} (≥ 60 %, p99 ≤ 50 ms); ` +
-        `RSS ${ok(peak <= 700)} (≤ 700 MB); restart ${ok(restart <= 5)} (≤ 5 s)`,
-    );
+    if (users >= 1_000_000) {
+      // Issue 7's targets at 1M users / 100k posts: ready from a stored snapshot within 60 s, RSS ≤ 1.5 GB
+      // (per-request cost flat in the catalogue: compare with the 100k run's figures).
+      console.log(
+        `targets (1M users): ready ${ok(readyAfter <= 60)} (≤ 60 s from a stored snapshot); ` +
+          `RSS ${ok(peak <= 1536)} (≤ 1.5 GB); restart ${ok(restart <= 5)} (≤ 5 s)`,
+      );
+    } else {
+      console.log(
+        `targets: after ready ${ok(afterReady.requests.average >= 4000 && afterReady.latency.p99 <= 20)} (≥ 4000 req/s, p99 ≤ 20 ms); ` +
+          `during sync ${ok(duringRps >= 0.6 * afterReady.requests.average && p99 <= 50)} (≥ 60 %, p99 ≤ 50 ms); ` +
+          `RSS ${ok(peak <= 700)} (≤ 700 MB); restart ${ok(restart <= 5)} (≤ 5 s)`,
+      );
+    }
     if (failed > 0 || afterReady.non2xx > 0) process.exitCode = 1;
   } finally {
     clearInterval(sampler);

@@ -8,6 +8,7 @@ import {
   rankForUser,
   recommendFeed,
   userHistory,
+  warmSnapshot,
   withHybridWeights,
 } from '../src/recommend/index.js';
 import type { HybridParams } from '../src/recommend/models/hybrid.js';
@@ -212,6 +213,21 @@ describe('hybrid blend fast paths', () => {
       else byKey.set(key, [...out]);
     }
     expect(byKey.size).toBeGreaterThan(10);
+  });
+});
+
+describe('warming a snapshot', () => {
+  it('scores a sample spread over session time and changes no answer', () => {
+    const cold = buildSnapshot(data, { models: ['popular', 'itemknn', 'ease', 'content', 'hybrid'] });
+    const warm = buildSnapshot(data, { models: ['popular', 'itemknn', 'ease', 'content', 'hybrid'] });
+    expect(warmSnapshot(warm, { users: 50 })).toBe(50);
+    expect(warmSnapshot(warm, { users: 10_000 })).toBe(120); // every user with history, at most
+    for (const userId of [undefined, ...Array.from(data.users)]) {
+      for (const category of [undefined, 'music']) {
+        const request = { userId, pageSize: 30, category };
+        expect(recommendFeed(warm, request)).toEqual(recommendFeed(cold, request));
+      }
+    }
   });
 });
 

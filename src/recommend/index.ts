@@ -57,3 +57,4 @@ export {
 } from './snapshot.js';
 export type * from './types.js';
 export { InteractionKind } from './types.js';
+export { type WarmOptions, warmSnapshot } from './warm.js';

@@ -2,7 +2,7 @@
 // copy) and answers feed and discovery requests from the generation each request names. Never builds,
 // never reads the database: one copy of the model serves every worker.
 import { parentPort } from 'node:worker_threads';
-import { Discovery, decodeSnapshot, openSnapshot } from '../recommend/index.js';
+import { Discovery, decodeSnapshot, openSnapshot, warmSnapshot } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { ColdFeeds } from './cold-feeds.js';
 import type { FromServingWorker, ToServingWorker } from './model-protocol.js';
@@ -43,6 +43,8 @@ port.on('message', (message: ToServingWorker) => {
         // The loader verified the checksum once for every worker.
         const { data } = decodeSnapshot(message.bytes, { verify: false });
         const snapshot = openSnapshot(data);
+        // Before it reports installed: the first requests then find warm caches and compiled code.
+        warmSnapshot(snapshot);
         served.set(message.generation, {
           feeds: new ColdFeeds(snapshot),
           discovery: new Discovery(snapshot),
