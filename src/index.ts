@@ -112,6 +112,8 @@ export {
   type InteractionKindInput,
   type InteractionRow,
   insertFeedEvent,
+  insertFeedEventOnce,
+  type KeyedFeedEvent,
   type LoadTrainingDataOptions,
   loadAllPosts,
   loadPostInspires,

@@ -50,6 +50,8 @@ describe('POST /events', () => {
       type: 'rating',
       rating_percent: 80,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
+      // Sent without an Idempotency-Key: always a new event.
+      duplicate: false,
       // User 5 was served no page: the event is attributed to none.
       attribution: null,
     });

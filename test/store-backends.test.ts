@@ -70,9 +70,36 @@ describe.each(backends)('store on $dialect', ({ dialect, skipReason }) => {
         '0002_feed_events',
         '0003_model_snapshots',
         '0004_run_history',
+        '0005_event_idempotency',
         '0006_impressions',
       ]);
       expect(await again.countUsers()).toBe(1);
+    });
+
+    it('runs a migration that lands after a later-numbered one has run (0005 after 0006)', async () => {
+      const store = await factory.open();
+      // The state of a database migrated before 0005 existed: 0006 ran, 0005 did not.
+      await sql`drop index ${sql.raw('"FeedEvent_user_idempotency_key_idx"')}`.execute(store.db);
+      await sql`alter table ${sql.table('FeedEvent')} drop column idempotency_key`.execute(store.db);
+      await sql`delete from kysely_migration where name = '0005_event_idempotency'`.execute(store.db);
+      await store.migrate();
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+        store.db,
+      );
+      expect(rows.map((r) => r.name)).toContain('0005_event_idempotency');
+      await store.db
+        .insertInto('FeedEvent')
+        .values({
+          user_id: 1,
+          post_id: 1,
+          type: 'like',
+          created_at: '2026-01-01 00:00:00',
+          idempotency_key: 'k',
+        })
+        .execute();
+      expect(await store.db.selectFrom('FeedEvent').select('idempotency_key').execute()).toEqual([
+        { idempotency_key: 'k' },
+      ]);
     });
 
     it('names columns after the upstream fields, instagram-url as instagram_url', async () => {

@@ -3,7 +3,7 @@
 // integer 1..100, got "500"".
 import { z } from 'zod';
 import { MAX_PAGE_SIZE, MODEL_NAMES } from '../recommend/index.js';
-import { FEED_EVENT_TYPES } from '../store/feed-events.js';
+import { FEED_EVENT_TYPES, IDEMPOTENCY_KEY_MAX, idempotencyKeyProblem } from '../store/feed-events.js';
 
 const ACCEPTED = new WeakMap<z.ZodType, string>();
 
@@ -268,6 +268,20 @@ export const FeedResponse = z.object({
     ),
 });
 
+export const EventHeaders = z.looseObject({
+  'idempotency-key': field(
+    z
+      .string()
+      .refine((key) => idempotencyKeyProblem(key) === null)
+      .optional(),
+    `1..${IDEMPOTENCY_KEY_MAX} visible ASCII characters (! to ~, no spaces)`,
+    "Optional: a key of the client's choosing (a UUID, say), unique per user, that makes a retry safe: " +
+      'an event sent again with a key this user used before is stored once; the answer is then 200 with ' +
+      'the event stored the first time and `duplicate: true`. The same key with a different event is 409.',
+  ),
+});
+export type EventHeaders = z.infer<typeof EventHeaders>;
+
 export const UsersResponse = z.object({ users: z.array(z.looseObject({ id: z.number() })) });
 export const PostsResponse = z.object({ posts: z.array(z.looseObject({ id: z.number() })) });
 
@@ -278,6 +292,11 @@ export const StoredEvent = z.object({
   type: z.enum(FEED_EVENT_TYPES),
   rating_percent: z.number().nullable(),
   created_at: z.string().describe('"YYYY-MM-DD HH:MM:SS" UTC.'),
+  duplicate: z
+    .boolean()
+    .describe(
+      'True (status 200) when the Idempotency-Key was used before: this is the event stored then, nothing new was stored.',
+    ),
   attribution: z
     .object({
       recomm_id: z.string(),

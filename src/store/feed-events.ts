@@ -1,10 +1,11 @@
 // Interactions the feed service receives (`POST /events`): stored in FeedEvent with the store's own id,
 // apart from the platform-keyed tables sync fills, and read back by the model build.
 
-import { sql } from 'kysely';
+import { type InsertQueryBuilder, type InsertResult, sql } from 'kysely';
 import type { InteractionKindName } from '../recommend/types.js';
 import { FeedError } from '../shared/errors.js';
 import { formatUpstreamTime } from './filter.js';
+import type { Database } from './schema.js';
 import type { Store } from './types.js';
 
 /** The interaction kinds an event may have (the recommender's names). */
@@ -81,6 +82,41 @@ export const toFeedEventRow = (r: {
  */
 export const FEED_EVENT_CHANNEL_SQL = sql<string>`'feed_event_' || md5(current_schema())`;
 
+/** Longest `Idempotency-Key` accepted (a UUID is 36; Stripe-style keys fit in 255). */
+export const IDEMPOTENCY_KEY_MAX = 255;
+/** What an idempotency key may hold: visible ASCII, `!` to `~` (no spaces or control characters). */
+const IDEMPOTENCY_KEY_CHARS = /^[\x21-\x7e]+$/;
+
+/** Why `key` is no idempotency key, or null when it is one. */
+export function idempotencyKeyProblem(key: string): string | null {
+  if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX) {
+    return `must be 1..${IDEMPOTENCY_KEY_MAX} characters, got ${key.length}`;
+  }
+  if (!IDEMPOTENCY_KEY_CHARS.test(key)) {
+    return 'must hold visible ASCII characters only (! to ~: no spaces, control or non-ASCII characters)';
+  }
+  return null;
+}
+
+/** An event `insertFeedEventOnce` answered: the stored one, and whether it was stored before. */
+export interface KeyedFeedEvent {
+  event: FeedEventRow;
+  /** True when the key was used before: `event` is the event stored then, nothing new was stored. */
+  duplicate: boolean;
+}
+
+/** The row an event input stores. */
+function rowOf(event: FeedEventInput, idempotencyKey: string | null) {
+  return {
+    user_id: event.user_id,
+    post_id: event.post_id,
+    type: event.type,
+    rating_percent: event.type === 'rating' ? (event.rating_percent ?? null) : null,
+    created_at: formatUpstreamTime((event.at ?? new Date()).getTime()),
+    idempotency_key: idempotencyKey,
+  };
+}
+
 /**
  * Stores one event and returns it with its id. Throws `FeedError('bad_request')` naming a bad field.
  * On PostgreSQL the insert and its NOTIFY on `FEED_EVENT_CHANNEL_SQL` are one statement, so one
@@ -89,22 +125,76 @@ export const FEED_EVENT_CHANNEL_SQL = sql<string>`'feed_event_' || md5(current_s
  */
 export async function insertFeedEvent(store: Store, event: FeedEventInput): Promise<FeedEventRow> {
   checkEvent(event);
-  const insert = store.db.insertInto('FeedEvent').values({
-    user_id: event.user_id,
-    post_id: event.post_id,
-    type: event.type,
-    rating_percent: event.type === 'rating' ? (event.rating_percent ?? null) : null,
-    created_at: formatUpstreamTime((event.at ?? new Date()).getTime()),
-  });
-  if (store.dialect !== 'postgres')
-    return toFeedEventRow(await insert.returningAll().executeTakeFirstOrThrow());
+  const row = await insertRow(store, store.db.insertInto('FeedEvent').values(rowOf(event, null)));
+  if (row === undefined) throw new FeedError('internal', 'the FeedEvent insert returned no row');
+  return row;
+}
+
+/**
+ * Stores one event under the client's idempotency key (unique per user), once: a key used before answers
+ * the event stored then with `duplicate: true` and stores nothing (nor notifies). The insert skips a
+ * conflicting key in the same statement (`ON CONFLICT DO NOTHING`), so two concurrent sends of one key
+ * store one row: PostgreSQL makes the second wait for the first to commit. Throws `FeedError('bad_request')`
+ * for a bad field or key, and `FeedError('conflict')` when the key was used for a different event.
+ * @example const { event, duplicate } = await insertFeedEventOnce(store, { user_id: 42, post_id: 7, type: 'like' }, key);
+ */
+export async function insertFeedEventOnce(
+  store: Store,
+  event: FeedEventInput,
+  idempotencyKey: string,
+): Promise<KeyedFeedEvent> {
+  checkEvent(event);
+  const problem = idempotencyKeyProblem(idempotencyKey);
+  if (problem !== null) throw new FeedError('bad_request', `Idempotency-Key ${problem}`);
+  const values = rowOf(event, idempotencyKey);
+  const inserted = await insertRow(
+    store,
+    store.db
+      .insertInto('FeedEvent')
+      .values(values)
+      .onConflict((oc) => oc.columns(['user_id', 'idempotency_key']).doNothing()),
+  );
+  if (inserted !== undefined) return { event: inserted, duplicate: false };
+  const stored = await store.db
+    .selectFrom('FeedEvent')
+    .selectAll()
+    .where('user_id', '=', event.user_id)
+    .where('idempotency_key', '=', idempotencyKey)
+    .executeTakeFirst();
+  if (stored === undefined) {
+    throw new FeedError('internal', 'a FeedEvent insert was skipped for a key that no row holds');
+  }
+  const first = toFeedEventRow(stored);
+  if (
+    first.post_id !== values.post_id ||
+    first.type !== values.type ||
+    first.rating_percent !== values.rating_percent
+  ) {
+    throw new FeedError(
+      'conflict',
+      `this Idempotency-Key was used for another event of user ${first.user_id} (event ${first.id}: ` +
+        `${first.type} of post ${first.post_id}); a retry must send the same event, a new event a new key`,
+    );
+  }
+  return { event: first, duplicate: true };
+}
+
+/** Runs a FeedEvent insert, returning the stored row (undefined when it stored none); see `insertFeedEvent`. */
+async function insertRow(
+  store: Store,
+  insert: InsertQueryBuilder<Database, 'FeedEvent', InsertResult>,
+): Promise<FeedEventRow | undefined> {
+  if (store.dialect !== 'postgres') {
+    const row = await insert.returningAll().executeTakeFirst();
+    return row === undefined ? undefined : toFeedEventRow(row);
+  }
   const row = await store.db
     .with('stored', () => insert.returningAll())
     .selectFrom('stored')
     .selectAll()
     .select(sql<string>`pg_notify(${FEED_EVENT_CHANNEL_SQL}, stored.id::text)`.as('notified'))
-    .executeTakeFirstOrThrow();
-  return toFeedEventRow(row);
+    .executeTakeFirst();
+  return row === undefined ? undefined : toFeedEventRow(row);
 }
 
 /**

@@ -8,6 +8,8 @@ export {
   type FeedEventRow,
   type FeedEventType,
   insertFeedEvent,
+  insertFeedEventOnce,
+  type KeyedFeedEvent,
   maxFeedEventId,
   streamFeedEvents,
 } from './feed-events.js';

@@ -171,6 +171,8 @@ export interface FeedEventTable {
   /** 0–100 for ratings, null otherwise. */
   rating_percent: number | null;
   created_at: UpstreamTime;
+  /** The client's `Idempotency-Key` (unique per user; migration 0005), null when sent without one. */
+  idempotency_key: string | null;
 }
 
 /** A stored model snapshot artifact's metadata; its bytes are in ModelSnapshotChunk. */

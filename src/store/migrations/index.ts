@@ -7,6 +7,7 @@ import { migration0001 } from './0001_initial.js';
 import { migration0002 } from './0002_feed_events.js';
 import { migration0003 } from './0003_model_snapshots.js';
 import { migration0004 } from './0004_run_history.js';
+import { migration0005 } from './0005_event_idempotency.js';
 import { migration0006 } from './0006_impressions.js';
 import type { StoreMigration } from './types.js';
 
@@ -16,6 +17,7 @@ export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0002_feed_events': migration0002,
   '0003_model_snapshots': migration0003,
   '0004_run_history': migration0004,
+  '0005_event_idempotency': migration0005,
   '0006_impressions': migration0006,
 };
 
@@ -52,7 +54,7 @@ export async function runMigrations(
     db,
     provider: new InCodeMigrationProvider(dialect),
     // Numbers are handed out to work landing in parallel (0006 may land before 0005): a database migrated
-    // meanwhile then sees an older-numbered migration appear. Each migration creates its own tables, so
+    // meanwhile then sees an older-numbered migration appear. Each migration creates its own tables (or columns), so
     // running the late one is safe; refusing it would strand that database.
     allowUnorderedMigrations: true,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
