@@ -12,7 +12,7 @@ import {
   type SnapshotData,
   withPrecomputedRankings,
 } from '../recommend/index.js';
-import { maxFeedEventId } from '../store/feed-events.js';
+import { committedFeedEventWatermark } from '../store/feed-events.js';
 import { saveSnapshotArtifact } from '../store/snapshots.js';
 import { loadTrainingDataFromStore } from '../store/training-data.js';
 import type { Store } from '../store/types.js';
@@ -114,9 +114,10 @@ export async function fitFromStore(
 ): Promise<{ fitted: SnapshotData; meta: SnapshotMeta }> {
   const started = performance.now();
   onStep?.('load', 0, 1);
-  // Watermarks first: what a sync or POST /events writes meanwhile is for the next build.
+  // Watermarks first: what a sync or POST /events writes meanwhile is for the next build. The FeedEvent
+  // one is the highest id below which every event is committed (see committedFeedEventWatermark).
   const watermark = await syncWatermark(store);
-  const feedEventWatermark = await maxFeedEventId(store);
+  const feedEventWatermark = await committedFeedEventWatermark(store);
   const data = await loadTrainingDataFromStore(store, { feedEventsUpToId: feedEventWatermark });
   const loadSeconds = (performance.now() - started) / 1000;
   const fitStarted = performance.now();

@@ -209,6 +209,54 @@ export async function maxFeedEventId(store: Store): Promise<number> {
   return row?.max === null || row?.max === undefined ? 0 : Number(row.max);
 }
 
+/** How long a watermark read waits for the FeedEvent writers in flight, per try, and how many tries. */
+const WATERMARK_LOCK_TIMEOUT_MS = 5000;
+const WATERMARK_TRIES = 3;
+
+/**
+ * The highest FeedEvent id below which no event can still appear: what a model build records as the
+ * events it read (0 when none), so the events above it are exactly those the live overlay must apply.
+ *
+ * `maxFeedEventId` is not that on PostgreSQL: ids come from a sequence before commit, so a transaction
+ * that took id 5 and commits late leaves 5 invisible while 6 is read as the max; a build recording 6
+ * would miss 5, and the followers, which apply only ids above the watermark, would never apply it. Of
+ * the ways to close that, this one needs no new state: the max is read under `LOCK TABLE … IN SHARE
+ * MODE`, which waits for every transaction holding FeedEvent's ROW EXCLUSIVE lock (an INSERT takes it
+ * before its `nextval`, so every id handed out is then committed or rolled back) and holds new inserts
+ * off for the one `max(id)` read; ids taken afterwards are higher. Inserts here are single statements, so
+ * the wait is their commit; a writer holding the table longer than the lock timeout is waited out
+ * `WATERMARK_TRIES` times, then the build fails (and is retried) rather than record an unsafe
+ * watermark. SQLite has one writer at a time and its uncommitted row's id is above every committed one,
+ * so the committed max is already safe there.
+ * @example const upTo = await committedFeedEventWatermark(store);
+ */
+export async function committedFeedEventWatermark(store: Store): Promise<number> {
+  if (store.dialect !== 'postgres') return maxFeedEventId(store);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.db.transaction().execute(async (tx) => {
+        await sql`SET LOCAL lock_timeout = ${sql.lit(`${WATERMARK_LOCK_TIMEOUT_MS}ms`)}`.execute(tx);
+        await sql`LOCK TABLE ${sql.table('FeedEvent')} IN SHARE MODE`.execute(tx);
+        const { rows } = await sql<{
+          max: string | number | null;
+        }>`SELECT max(id) AS max FROM ${sql.table('FeedEvent')}`.execute(tx);
+        const max = rows[0]?.max;
+        return max === null || max === undefined ? 0 : Number(max);
+      });
+    } catch (error) {
+      const lockTimeout = (error as { code?: unknown } | null)?.code === '55P03';
+      if (!lockTimeout) throw error;
+      if (attempt >= WATERMARK_TRIES) {
+        throw new FeedError(
+          'store_failed',
+          `reading the FeedEvent watermark waited ${WATERMARK_TRIES} × ${WATERMARK_LOCK_TIMEOUT_MS} ms for a transaction that holds uncommitted FeedEvent rows; the build is retried later`,
+          { cause: error },
+        );
+      }
+    }
+  }
+}
+
 export interface FeedEventQuery {
   /** Only events with an id above this. */
   afterId?: number;
