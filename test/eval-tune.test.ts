@@ -89,4 +89,33 @@ describe('tune', () => {
     expect(text).toMatch(/hybrid NDCG@20 on validation: defaults \d\.\d{4} → tuned \d\.\d{4}/);
     expect(text).toMatch(/"lambda": (10|50)/);
   });
+
+  it('stops when the time budget is spent and still returns settings no worse than the defaults', () => {
+    const data = synthetic();
+    const full = tune(data, { positives: 'movielens', grid: tinyGrid, blendRounds: 1 });
+    expect(full.stoppedEarly).toBe(false);
+    expect(full.tuned.ndcg20).toBeGreaterThanOrEqual(full.baseline.ndcg20);
+    // A fake clock: one second passes per reading, so a 4 s budget allows only the first few trials.
+    let clock = 0;
+    const lines: string[] = [];
+    const cut = tune(data, {
+      positives: 'movielens',
+      grid: tinyGrid,
+      blendRounds: 1,
+      budgetSeconds: 4,
+      now: () => (clock += 1000),
+      log: (line) => lines.push(line),
+    });
+    expect(cut.stoppedEarly).toBe(true);
+    expect(cut.trials.length).toBeGreaterThan(0);
+    expect(cut.trials.length).toBeLessThan(full.trials.length);
+    expect(lines.some((l) => /budget of 4 s spent/.test(l))).toBe(true);
+    expect(cut.tuned.ndcg20).toBeGreaterThanOrEqual(cut.baseline.ndcg20);
+    expect(cut.baseline.ndcg20).toBeCloseTo(full.baseline.ndcg20, 12);
+    expect(formatTuneResult(cut)).toMatch(/time budget spent/);
+    // No budget at all: no trial, the defaults' blend.
+    const none = tune(data, { positives: 'movielens', grid: tinyGrid, budgetSeconds: 0 });
+    expect(none.trials).toEqual([]);
+    expect(none.tuned.ndcg20).toBeCloseTo(none.baseline.ndcg20, 12);
+  });
 });

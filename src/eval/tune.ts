@@ -86,6 +86,14 @@ export interface TuneOptions {
   build?: (train: TrainingData, options: BuildOptions) => ModelSnapshot;
   /** The models to tune (default: the built-in registry). */
   registry?: ModelRegistry;
+  /**
+   * Time the search may take, in seconds (default: no limit). Checked before each trial: once spent,
+   * the remaining trials are skipped and the best settings found so far are measured and returned. The
+   * baseline and the final table are measured outside the budget (two builds).
+   */
+  budgetSeconds?: number;
+  /** The clock the budget is read from, in milliseconds (tests pass a fake one); default `performance.now`. */
+  now?: () => number;
 }
 
 export interface Trial {
@@ -104,6 +112,13 @@ export interface TuneResult {
   models: { model: string; all: GroupMetrics }[];
   trials: Trial[];
   validation: { users: number; evaluatedUsers: number };
+  /** True when the time budget ran out before the search finished. */
+  stoppedEarly: boolean;
+  /**
+   * `tuned` when the search's settings beat the defaults on validation; `defaults` when they did not
+   * (then `best` is `{}` and `tuned` equals `baseline`): the result is never worse than the defaults.
+   */
+  kept: 'tuned' | 'defaults';
 }
 
 /** A stable key for a settings object (JSON without Infinity ambiguity). */
@@ -203,7 +218,20 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
     log = () => {},
     registry = MODEL_REGISTRY,
     build = (train, opts) => buildSnapshot(train, opts, { registry }),
+    budgetSeconds = Number.POSITIVE_INFINITY,
+    now = () => performance.now(),
   } = options;
+  if (!(budgetSeconds >= 0)) throw new RangeError(`budgetSeconds must be ≥ 0, got ${budgetSeconds}`);
+  const deadline = now() + budgetSeconds * 1000;
+  let stoppedEarly = false;
+  /** True once the budget is spent (logged once); a trial not run scores −∞, so it is never taken. */
+  const spent = () => {
+    if (stoppedEarly) return true;
+    if (now() < deadline) return false;
+    stoppedEarly = true;
+    log(`budget of ${budgetSeconds} s spent after ${trials.length} trials: keeping the best so far`);
+    return true;
+  };
   const defaults = hybridDefaults(registry);
   const entries = registry.filter((d) => d.tune && grid.models[d.name]);
   const startOf = (def: (typeof registry)[number]) => {
@@ -231,6 +259,7 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
   const componentScore =
     <T extends Record<string, unknown>>(model: string, toOptions: (p: T) => BuildOptions) =>
     (p: T) => {
+      if (spent()) return Number.NEGATIVE_INFINITY;
       const s = measure(build(split.train, { models: [model], ...toOptions(p) }), model).ndcg20;
       record(model, p, s);
       return s;
@@ -268,17 +297,19 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
       blendPoint,
       blendAxes,
       (point) => {
+        if (spent()) return Number.NEGATIVE_INFINITY;
         const s = measure(withHybridWeights(snapshot, hybridOptionsOf(point)), 'hybrid').ndcg20;
         record(stage, point, s);
         return s;
       },
       rounds,
     );
-  let snapshot = build(split.train, settings);
-  blendPoint = searchBlend(snapshot, 'blend', blendRounds);
+  // A blend stage's snapshot is built only while budget remains (its first trial is the start point).
+  if (!spent()) blendPoint = searchBlend(build(split.train, settings), 'blend', blendRounds);
 
   // Stage 3: the time-aware signals inside the hybrid (a refit per trial).
   const hybridScore = (opts: BuildOptions, stage: string, shown: Record<string, unknown>) => {
+    if (spent()) return Number.NEGATIVE_INFINITY;
     const s = measure(build(split.train, { ...opts, hybrid: hybridOptionsOf(blendPoint) }), 'hybrid').ndcg20;
     record(stage, shown, s);
     return s;
@@ -292,8 +323,7 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
   }
 
   // Stage 4: blend once more on the refitted signals, then interaction weights and matrix half-life.
-  snapshot = build(split.train, settings);
-  blendPoint = searchBlend(snapshot, 'blend-2', 1);
+  if (!spent()) blendPoint = searchBlend(build(split.train, settings), 'blend-2', 1);
   const global = search(
     {
       weights: { ...DEFAULT_INTERACTION_WEIGHTS } as InteractionWeights,
@@ -304,19 +334,31 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
   );
   settings = { ...settings, ...global };
 
-  const best: BuildOptions = { ...settings, hybrid: hybridOptionsOf(blendPoint) };
+  let best: BuildOptions = { ...settings, hybrid: hybridOptionsOf(blendPoint) };
   delete best.models;
-  const final = build(split.train, { ...best, models: selectable });
-  const models = evaluateSplit(split, recommenderFromSnapshot(final)).map((m) => ({
-    model: m.model,
-    all: m.all,
-  }));
+  const table = (opts: BuildOptions) =>
+    evaluateSplit(split, recommenderFromSnapshot(build(split.train, { ...opts, models: selectable }))).map(
+      (m) => ({ model: m.model, all: m.all }),
+    );
+  let models = table(best);
+  let tuned = models.find((m) => m.model === 'hybrid')!.all;
   const baseline = measure(build(split.train, { models: ['hybrid'] }), 'hybrid');
+  // Stage 1 tunes the standalone models on their own metric, which can cost the hybrid: the defaults
+  // win unless the search's settings beat them.
+  const kept = tuned.ndcg20 >= baseline.ndcg20 ? 'tuned' : 'defaults';
+  if (kept === 'defaults') {
+    log(`tuned ${tuned.ndcg20.toFixed(4)} < defaults ${baseline.ndcg20.toFixed(4)}: keeping the defaults`);
+    best = {};
+    models = table(best);
+    tuned = baseline;
+  }
   return {
     best,
     baseline,
-    tuned: models.find((m) => m.model === 'hybrid')!.all,
+    tuned,
     models,
+    stoppedEarly,
+    kept,
     trials,
     validation: {
       users: split.heldOut.length,
@@ -334,6 +376,9 @@ export function formatTuneResult(result: TuneResult): string {
   lines.push(
     `hybrid NDCG@20 on validation: defaults ${result.baseline.ndcg20.toFixed(4)} → tuned ${result.tuned.ndcg20.toFixed(4)}`,
   );
+  if (result.stoppedEarly) lines.push('time budget spent: the search stopped early (best so far kept)');
+  if (result.kept === 'defaults')
+    lines.push('the search found nothing better than the defaults: keeping them');
   lines.push('validation NDCG@20 per model with the tuned settings:');
   for (const m of result.models) lines.push(`  ${m.model.padEnd(12)} ${m.all.ndcg20.toFixed(4)}`);
   lines.push('best settings (BuildOptions):');
