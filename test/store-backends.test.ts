@@ -72,6 +72,7 @@ describe.each(backends)('store on $dialect', ({ dialect, skipReason }) => {
         '0004_run_history',
         '0005_event_idempotency',
         '0006_impressions',
+        '0007_tuned_configs',
       ]);
       expect(await again.countUsers()).toBe(1);
     });

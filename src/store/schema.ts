@@ -228,6 +228,23 @@ export interface EvalRunTable {
   report: string;
 }
 
+/** A stored `empowerverse tune` result (tuned-configs.ts, migration 0007); JSON in text columns. */
+export interface TunedConfigTable {
+  id: Generated<number>;
+  /** ISO time. */
+  created_at: string;
+  /** The winning BuildOptions (Infinity spelled "Infinity"). */
+  options: string;
+  /** Validation GroupMetrics of the defaults and of the winner. */
+  baseline: string;
+  tuned: string;
+  trials: number;
+  /** The time budget the search ran under, in seconds; null when unlimited. */
+  budget_seconds: number | null;
+  /** The sync watermark (JSON) of the data it tuned on. */
+  watermark: string;
+}
+
 /** A served feed page (impressions.ts): who saw which posts in which order, from which arm, when. */
 export interface FeedImpressionTable {
   /** The id the response carried (`recomm_id`). */
@@ -271,6 +288,7 @@ export interface Database {
   ModelSnapshotChunk: ModelSnapshotChunkTable;
   SyncRun: SyncRunTable;
   EvalRun: EvalRunTable;
+  TunedConfig: TunedConfigTable;
   FeedImpression: FeedImpressionTable;
   FeedEventAttribution: FeedEventAttributionTable;
 }

@@ -9,6 +9,7 @@ import { migration0003 } from './0003_model_snapshots.js';
 import { migration0004 } from './0004_run_history.js';
 import { migration0005 } from './0005_event_idempotency.js';
 import { migration0006 } from './0006_impressions.js';
+import { migration0007 } from './0007_tuned_configs.js';
 import type { StoreMigration } from './types.js';
 
 /** Every migration, by name; names sort in the order they run. Append only. */
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0004_run_history': migration0004,
   '0005_event_idempotency': migration0005,
   '0006_impressions': migration0006,
+  '0007_tuned_configs': migration0007,
 };
 
 /** Serves `MIGRATIONS` to Kysely's Migrator, bound to one dialect. */
