@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `empowerverse` command line: sync, stats, build, simulate, eval, serve, demo.
+// The `empowerverse` command line: sync, stats, build, simulate, simulate-users, eval, serve, demo.
 import { Command } from '@commander-js/extra-typings';
 import { registerEvalCommand } from '../eval/cli.js';
 import { registerServeCommand } from '../server/cli.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { redact } from '../shared/redact.js';
 import { registerSimulateCommand } from '../simulator/cli.js';
+import { registerSimulateUsersCommand } from '../simulator/reacting-users-cli.js';
 import { recordEvalRun } from '../store/eval-runs.js';
 import { openStore } from '../store/open.js';
 import { loadTrainingDataFromStore } from '../store/training-data.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerStatsCommand(program);
   registerBuildCommand(program);
   registerSimulateCommand(program);
+  registerSimulateUsersCommand(program);
   registerServeCommand(program);
   registerDemoCommand(program);
   registerEvalCommand(program, {

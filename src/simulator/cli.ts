@@ -25,7 +25,7 @@ export interface SimulateCommandOptions {
 }
 
 /** A commander parser for an integer in [min, max]. */
-function integer(min: number, max: number): (value: string) => number {
+export function integer(min: number, max: number): (value: string) => number {
   return (value) => {
     const n = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
     if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
@@ -36,7 +36,7 @@ function integer(min: number, max: number): (value: string) => number {
 }
 
 /** A commander parser for a number in [min, max]. */
-function decimal(min: number, max: number): (value: string) => number {
+export function decimal(min: number, max: number): (value: string) => number {
   return (value) => {
     const n = value.trim() === '' ? Number.NaN : Number(value);
     if (!(Number.isFinite(n) && n >= min && n <= max))

@@ -470,17 +470,7 @@ export class SimulatedDataset implements SimulatorData, UserContext, PostContext
       }
     }
 
-    // How well a post's category matches a user's taste (0..1).
-    const match = (userId: number, postId: number): number => {
-      const u = userId - 1;
-      const c = this.postCategory[postId - 1];
-      const slots = this.userTasteCount[u] as number;
-      for (let s = 0; s < slots; s++) {
-        if (this.userTasteCategory[u * TASTE_SLOTS + s] === c)
-          return this.userTasteWeight[u * TASTE_SLOTS + s] as number;
-      }
-      return 0;
-    };
+    const match = (userId: number, postId: number): number => this.tasteMatch(userId, postId);
     const quality = new Float32Array(P);
     for (let p = 0; p < P; p++) quality[p] = postQuality(o.seed, p + 1);
 
@@ -608,6 +598,26 @@ export class SimulatedDataset implements SimulatorData, UserContext, PostContext
   /** Post `id` (1..posts) as the platform sends it. */
   postRecord(id: number): PostRecord {
     return buildPost(this, id);
+  }
+
+  /**
+   * How well post `postId` matches the hidden taste of user `userId` (0..1): the weight of the post's
+   * category in the user's taste, 0 when it is not one of theirs. Likes, inspires and ratings follow it.
+   */
+  tasteMatch(userId: number, postId: number): number {
+    const u = userId - 1;
+    const c = this.postCategory[postId - 1];
+    const slots = this.userTasteCount[u] ?? 0;
+    for (let s = 0; s < slots; s++) {
+      if (this.userTasteCategory[u * TASTE_SLOTS + s] === c)
+        return this.userTasteWeight[u * TASTE_SLOTS + s] as number;
+    }
+    return 0;
+  }
+
+  /** The hidden quality of post `postId`, -1..1: likes and ratings lean towards good posts. */
+  postQualityOf(postId: number): number {
+    return postQuality(this.seed, postId);
   }
 
   /** The taste of user `id`: categories (names) with weights summing to 1. */

@@ -28,6 +28,25 @@ export {
   SimulatedDataset,
   splitInteractions,
 } from './generate.js';
+export {
+  type ClickModel,
+  checkLoopbackUrl,
+  DEFAULT_CLICK_MODEL,
+  examineProbability,
+  type HiddenTastes,
+  hiddenTastesOf,
+  likeProbability,
+  type PageReaction,
+  type ReactingUsersOptions,
+  type ReactingUsersSummary,
+  reactToPage,
+  resolveClickModel,
+  runReactingUsers,
+} from './reacting-users.js';
+export {
+  registerSimulateUsersCommand,
+  type SimulateUsersCommandOptions,
+} from './reacting-users-cli.js';
 export { formatTimestamp } from './records.js';
 export {
   type RunningSimulator,
