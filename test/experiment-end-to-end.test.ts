@@ -111,10 +111,29 @@ describe('an experiment hybrid vs popular with simulated users', () => {
     expect(popular.vs_control.like_rate.significant).toBe(true);
   }, 120_000);
 
-  it('stops with the status when POST /events refuses its token', async () => {
+  it('stops at the first failed request, naming its status, when POST /events refuses its token', async () => {
+    const feedsServed = async () => {
+      const text = await (await fetch(`${serve.url}/metrics`)).text();
+      return [...text.matchAll(/^experiment_feeds_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    };
+    const before = await feedsServed();
     const tastes = hiddenTastesOf(generateDataset(GENERATE));
     await expect(
-      runReactingUsers({ feedUrl: serve.url, tastes, sessions: 1, eventsToken: 'wrong-token' }),
+      runReactingUsers({
+        feedUrl: serve.url,
+        tastes,
+        sessions: 50,
+        concurrency: 2,
+        eventsToken: 'wrong-token',
+      }),
     ).rejects.toThrow(/^POST \/events answered 401/);
+    // At most the sessions in flight read a page; none starts after the failure.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const read = (await feedsServed()) - before;
+    expect(read).toBeGreaterThanOrEqual(1);
+    expect(read).toBeLessThanOrEqual(2);
   });
 });

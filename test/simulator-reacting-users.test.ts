@@ -1,6 +1,8 @@
 // The click model of the reacting users, with fixed seeds: examination falls with the position, a post
 // matching the user's hidden taste is liked more often, the same seed draws the same reactions, and the
 // runner refuses a non-loopback service and bad settings.
+import { PassThrough } from 'node:stream';
+import { Command } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
 import { generateDataset } from '../src/simulator/generate.js';
 import { Rng } from '../src/simulator/random.js';
@@ -15,6 +17,7 @@ import {
   resolveClickModel,
   runReactingUsers,
 } from '../src/simulator/reacting-users.js';
+import { registerSimulateUsersCommand } from '../src/simulator/reacting-users-cli.js';
 
 const model = resolveClickModel();
 const PAGE = Array.from({ length: 10 }, (_, i) => i + 1);
@@ -145,5 +148,30 @@ describe('settings', () => {
     await expect(
       runReactingUsers({ feedUrl: 'http://127.0.0.1:1', tastes: oddLovers, sessions: 1, concurrency: 0 }),
     ).rejects.toThrow('concurrency must be an integer 1..16, got 0');
+  });
+});
+
+describe('empowerverse simulate-users', () => {
+  const run = async (...args: string[]) => {
+    const out = new PassThrough();
+    let errors = '';
+    const cmd = new Command().exitOverride().configureOutput({ writeErr: (e) => (errors += e) });
+    registerSimulateUsersCommand(cmd, { out });
+    try {
+      await cmd.parseAsync(['node', 'empowerverse', 'simulate-users', ...args]);
+      return '';
+    } catch (error) {
+      return `${errors}${error instanceof Error ? error.message : String(error)}`;
+    }
+  };
+
+  it('needs --feed-url, on loopback, and checks its numbers', async () => {
+    expect(await run()).toMatch(/required option '--feed-url <url>' not specified/);
+    expect(await run('--feed-url', 'http://10.1.2.3:8000')).toMatch(
+      /feed URL must be http on the loopback interface/,
+    );
+    expect(await run('--feed-url', 'http://127.0.0.1:1', '--concurrency', '17')).toMatch(
+      /--concurrency <n>' argument '17' is invalid\. must be an integer 1\.\.16/,
+    );
   });
 });

@@ -4,6 +4,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { decimal, integer } from './cli.js';
 import { DEFAULT_GENERATE_OPTIONS, generateDataset } from './generate.js';
 import {
+  checkLoopbackUrl,
   DEFAULT_CLICK_MODEL,
   hiddenTastesOf,
   type ReactingUsersSummary,
@@ -83,6 +84,7 @@ export function registerSimulateUsersCommand(
     )
     .action(async (flags) => {
       const out = options.out ?? process.stdout;
+      checkLoopbackUrl(flags.feedUrl); // before generating a dataset for nothing
       const data = generateDataset({
         seed: flags.seed,
         users: flags.users,

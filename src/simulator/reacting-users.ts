@@ -269,14 +269,23 @@ export async function runReactingUsers(options: ReactingUsersOptions): Promise<R
   };
 
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const worker = async (): Promise<void> => {
-    while (next < sessions && summary.stopped === null) {
+    while (next < sessions && summary.stopped === null && failure === null) {
       if (options.signal?.aborted) summary.stopped = 'signal';
       else if (performance.now() > deadline) summary.stopped = 'time';
-      else await runSession(next++);
+      else {
+        try {
+          await runSession(next++);
+        } catch (error) {
+          // The first failure stops every worker; the run ends once those in flight have.
+          failure ??= { error };
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, sessions)) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }
