@@ -110,8 +110,14 @@ export class PostgresStore implements Store {
       types: TYPES,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     });
-    // An idle client losing its connection must not crash the process; the next query reports it.
+    // A client losing its connection must not crash the process; the next query on it reports it. The
+    // pool only listens on idle clients: one checked out between two queries (a transaction, a LISTEN
+    // connection being released) or already destroyed, whose socket then reports ECONNRESET, would emit
+    // 'error' with no listener. So every client gets a listener of its own for its whole life.
     this.pool.on('error', () => {});
+    this.pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     this.db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: this.pool }) });
   }
 
