@@ -5,11 +5,18 @@ import type { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config/config.js';
 import { MODEL_NAMES } from '../recommend/index.js';
-import { buildAndStoreSnapshot } from '../server/snapshot-build.js';
+import { buildAndStoreSnapshot, type TunedInForce } from '../server/snapshot-build.js';
 import { FeedError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { openStore, parseDatabaseUrl } from '../store/open.js';
 import { claimClusterWork } from './cluster-claim.js';
+
+/** Which configuration a build used: a stored tuning (`empowerverse tune`) or the defaults. */
+export function configurationLine(tuned: TunedInForce | null): string {
+  return tuned === null
+    ? 'defaults (no stored tuning)'
+    : `tuned #${tuned.id} of ${tuned.createdAt} (validation NDCG@20 ${tuned.baselineNdcg20.toFixed(4)} → ${tuned.tunedNdcg20.toFixed(4)})`;
+}
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -113,6 +120,7 @@ export function registerBuildCommand(program: Command): void {
             `snapshot ${built.id} stored: ${mib(built.byteSize)}, built in ${m.buildSeconds.toFixed(1)} s ` +
               `(data read in ${m.loadSeconds.toFixed(1)} s, ${seconds.toFixed(1)} s in all)\n` +
               `covers ${m.users} users, ${m.posts} posts, ${m.interactions} interactions; models ${m.models.join(', ')}\n` +
+              `configuration: ${configurationLine(m.tuned ?? null)}\n` +
               m.notes.map((n) => `note: ${n}\n`).join(''),
           );
         }

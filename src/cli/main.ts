@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `empowerverse` command line: sync, stats, build, simulate, simulate-users, eval, serve, demo.
+// The `empowerverse` command line: sync, stats, build, tune, simulate, simulate-users, eval, serve, demo.
 import { Command } from '@commander-js/extra-typings';
 import { registerEvalCommand } from '../eval/cli.js';
 import { registerServeCommand } from '../server/cli.js';
@@ -14,6 +14,7 @@ import { registerBuildCommand } from './build-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerStatsCommand } from './stats-command.js';
 import { registerSyncCommand } from './sync-command.js';
+import { registerTuneCommand } from './tune-command.js';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerSyncCommand(program);
   registerStatsCommand(program);
   registerBuildCommand(program);
+  registerTuneCommand(program);
   registerSimulateCommand(program);
   registerSimulateUsersCommand(program);
   registerServeCommand(program);

@@ -82,6 +82,8 @@ export interface TuneOptions {
   minGain?: number;
   /** Progress lines (one per trial). */
   log?: (line: string) => void;
+  /** Called after each trial with it and the best validation NDCG@20 seen in any trial so far. */
+  onTrial?: (trial: Trial, count: number, bestNdcg20: number) => void;
   /** How snapshots are built (tests spy on it); default `buildSnapshot`. */
   build?: (train: TrainingData, options: BuildOptions) => ModelSnapshot;
   /** The models to tune (default: the built-in registry). */
@@ -216,6 +218,7 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
     blendRounds = 2,
     minGain = 0.0005,
     log = () => {},
+    onTrial,
     registry = MODEL_REGISTRY,
     build = (train, opts) => buildSnapshot(train, opts, { registry }),
     budgetSeconds = Number.POSITIVE_INFINITY,
@@ -242,11 +245,14 @@ export function tune(data: TrainingData, options: TuneOptions = {}): TuneResult 
   };
   const split = validationSplit(data, positives);
   const trials: Trial[] = [];
+  let bestSeen = Number.NEGATIVE_INFINITY;
   const measure = (snapshot: ModelSnapshot, model: string): GroupMetrics =>
     evaluateSplit(split, recommenderFromSnapshot(snapshot), { models: [model] })[0]!.all;
   const record = (stage: string, settings: Record<string, unknown>, ndcg20: number) => {
     const trial = { stage, settings: fmt(settings), ndcg20 };
     trials.push(trial);
+    bestSeen = Math.max(bestSeen, ndcg20);
+    onTrial?.(trial, trials.length, bestSeen);
     log(`${stage.padEnd(10)} ${ndcg20.toFixed(4)}  ${trial.settings}`);
   };
   // Every search starts from the current defaults, so a re-run only moves what the data supports.

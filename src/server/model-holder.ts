@@ -46,7 +46,14 @@ import type {
   SnapshotMeta,
   ToServingWorker,
 } from './model-protocol.js';
-import { currentDataKey, dataKeyOf, fitFromStore, sameBuildAs, syncWatermark } from './snapshot-build.js';
+import {
+  buildInForce,
+  currentDataKey,
+  dataKeyOf,
+  fitFromStore,
+  sameBuildAs,
+  syncWatermark,
+} from './snapshot-build.js';
 
 export type { ModelInfo } from './model-protocol.js';
 
@@ -381,7 +388,7 @@ export class ModelHolder {
     if (meta === null) return;
     // One read of the sync state serves both the key and the recorded watermark.
     const syncWatermarkNow = await syncWatermark(store);
-    const dataKey = dataKeyOf(syncWatermarkNow, this.options.build);
+    const dataKey = dataKeyOf(syncWatermarkNow, await buildInForce(store, this.options.build));
     await updateSnapshotArtifactHeader(store, meta.id, {
       ...meta.header,
       dataKey,
@@ -613,8 +620,9 @@ export class ModelHolder {
   private async lookAtStore(): Promise<{ key: string; stored: StoredSnapshotMeta[] }> {
     const store = await this.store();
     const key = await currentDataKey(store, this.options.build);
+    const inForce = await buildInForce(store, this.options.build);
     const stored = (await listSnapshotArtifacts(store, { limit: 20 })).filter(
-      (s) => !this.refused.has(s.id) && sameBuildAs(dataKeyIn(s), this.options.build),
+      (s) => !this.refused.has(s.id) && sameBuildAs(dataKeyIn(s), inForce),
     );
     return { key, stored };
   }

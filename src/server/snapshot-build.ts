@@ -15,6 +15,7 @@ import {
 import { committedFeedEventWatermark } from '../store/feed-events.js';
 import { saveSnapshotArtifact } from '../store/snapshots.js';
 import { loadTrainingDataFromStore } from '../store/training-data.js';
+import { latestTunedConfig, type TunedConfigRecord } from '../store/tuned-configs.js';
 import type { Store } from '../store/types.js';
 import { SOURCE_NAMES } from '../upstream/sources.js';
 
@@ -35,6 +36,61 @@ export interface SnapshotMeta {
   pairs: number;
   models: string[];
   notes: string[];
+  /** The stored tuning the build used (`empowerverse tune`), or null: the engine's defaults. */
+  tuned?: TunedInForce | null;
+}
+
+/** Which stored tuning a build used: its id, when it was stored, and its validation NDCG@20. */
+export interface TunedInForce {
+  id: number;
+  createdAt: string;
+  baselineNdcg20: number;
+  tunedNdcg20: number;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `over` merged onto `under`, plain objects key by key (arrays and other values replace). */
+function mergeOptions(
+  under: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...under };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const base = out[k];
+    out[k] = isPlainObject(base) && isPlainObject(v) ? mergeOptions(base, v) : v;
+  }
+  return out;
+}
+
+/** The build options in force: the latest stored tuning under the explicit `build` options. */
+export interface BuildInForce {
+  build: BuildOptions;
+  tuned: TunedInForce | null;
+}
+
+/** `build` over a stored tuning (null: `build` alone, the defaults under it). */
+export function withTuning(build: BuildOptions, tuned: TunedConfigRecord | null): BuildInForce {
+  if (tuned === null) return { build, tuned: null };
+  return {
+    build: mergeOptions(
+      tuned.options as Record<string, unknown>,
+      build as Record<string, unknown>,
+    ) as BuildOptions,
+    tuned: {
+      id: tuned.id,
+      createdAt: tuned.createdAt,
+      baselineNdcg20: tuned.baseline.ndcg20,
+      tunedNdcg20: tuned.tuned.ndcg20,
+    },
+  };
+}
+
+/** The options a build from `store` uses now: its latest stored tuning under `build`. */
+export async function buildInForce(store: Store, build: BuildOptions = {}): Promise<BuildInForce> {
+  return withTuning(build, await latestTunedConfig(store.db));
 }
 
 /** Where every source's sync stands: its status, last completed pass and checkpoint. */
@@ -58,18 +114,27 @@ const stableJson = (value: unknown) =>
  * was built from the same synced data, options and artifact format.
  */
 export async function currentDataKey(store: Store, build: BuildOptions = {}): Promise<string> {
-  return dataKeyOf(await syncWatermark(store), build);
+  return dataKeyOf(await syncWatermark(store), await buildInForce(store, build));
 }
 
-/** The data key of a sync watermark under `build` options (see `currentDataKey`). */
-export function dataKeyOf(watermark: Record<string, string>, build: BuildOptions = {}): string {
-  const { now: _now, ...options } = resolveBuildOptions(build);
+/**
+ * The data key of a sync watermark under `build` options, or under the options in force (a stored
+ * tuning's id is part of the key, so a new tuning makes the next build or start rebuild).
+ */
+export function dataKeyOf(
+  watermark: Record<string, string>,
+  build: BuildOptions | BuildInForce = {},
+): string {
+  const inForce = 'build' in build && 'tuned' in build ? (build as BuildInForce) : null;
+  const { now: _now, ...options } = resolveBuildOptions(inForce ? inForce.build : (build as BuildOptions));
   return stableJson({
     format: ARTIFACT_FORMAT_VERSION,
     watermark,
     options,
     rankingDepth: PRECOMPUTED_RANKING_DEPTH,
     rankingUsers: PRECOMPUTED_RANKING_USERS,
+    // Absent without a tuning, so the keys of snapshots stored before tuning existed still match.
+    ...(inForce?.tuned ? { tuned: inForce.tuned.id } : {}),
   });
 }
 
@@ -77,7 +142,7 @@ export function dataKeyOf(watermark: Record<string, string>, build: BuildOptions
  * Whether a stored snapshot's data key was made with `build` options and this artifact format, whatever
  * data it covers: such a snapshot can serve (older data) until one of the current data is stored.
  */
-export function sameBuildAs(dataKey: unknown, build: BuildOptions = {}): boolean {
+export function sameBuildAs(dataKey: unknown, build: BuildOptions | BuildInForce = {}): boolean {
   if (typeof dataKey !== 'string') return false;
   try {
     const { watermark: _w, ...rest } = JSON.parse(dataKey) as Record<string, unknown>;
@@ -118,10 +183,11 @@ export async function fitFromStore(
   // one is the highest id below which every event is committed (see committedFeedEventWatermark).
   const watermark = await syncWatermark(store);
   const feedEventWatermark = await committedFeedEventWatermark(store);
+  const inForce = await buildInForce(store, build);
   const data = await loadTrainingDataFromStore(store, { feedEventsUpToId: feedEventWatermark });
   const loadSeconds = (performance.now() - started) / 1000;
   const fitStarted = performance.now();
-  const fit = fitSnapshot(data, build, { ...(onStep ? { onStep } : {}) });
+  const fit = fitSnapshot(data, inForce.build, { ...(onStep ? { onStep } : {}) });
   // Served snapshots carry the recently active users' ranked lists, so most feeds are not scored.
   onStep?.('rankings', 0, 1);
   const fitted = withPrecomputedRankings(fit, {
@@ -130,7 +196,7 @@ export async function fitFromStore(
   });
   const { stats } = fitted;
   const meta: SnapshotMeta = {
-    dataKey: dataKeyOf(watermark, build),
+    dataKey: dataKeyOf(watermark, inForce),
     syncWatermark: watermark,
     feedEventWatermark,
     builtAt: new Date().toISOString(),
@@ -142,6 +208,7 @@ export async function fitFromStore(
     pairs: stats.pairs,
     models: [...fitted.options.models],
     notes: stats.notes,
+    tuned: inForce.tuned,
   };
   return { fitted, meta };
 }
