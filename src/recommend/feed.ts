@@ -12,7 +12,7 @@ import type { CandidateScores, Recommender } from './models/recommender.js';
 import type { PrecomputedRankings } from './precomputed.js';
 import type { ComponentName, ModelName } from './registry.js';
 import type { ModelSnapshot } from './snapshot.js';
-import { selectTopK } from './topk.js';
+import { ranksBefore, selectTopK } from './topk.js';
 
 export interface FeedRequest {
   /** Platform user id; absent or unknown → a cold-start feed. */
@@ -318,16 +318,6 @@ class MergedStream implements ColumnStream {
     this.scoreB = this.b.lastScore;
     return headB;
   }
-}
-
-/** Column `a` scoring `sa` ranks before column `b` scoring `sb` (the order of `selectTopK`). */
-function ranksBefore(sa: number, a: number, sb: number, b: number): boolean {
-  if (sa !== sb) {
-    if (Number.isNaN(sa)) return Number.isNaN(sb) && a < b;
-    if (Number.isNaN(sb)) return true;
-    return sa > sb;
-  }
-  return a < b;
 }
 
 /** A ranking already in order (a precomputed list, or the fresh posts by popularity), seen columns skipped. */

@@ -4,6 +4,7 @@
 // from it without scoring the catalogue; every other request scores as before. The list is the exact
 // prefix of what scoring would rank (selectTopK's order is a strict total order), so both paths serve
 // the same page.
+import type { SnapshotBase } from './base.js';
 import { DEFAULT_MODEL, PRECOMPUTED_FRESH_DEPTH } from './defaults.js';
 import { rankUserRow } from './feed.js';
 import { type ModelSnapshot, openSnapshot, type RegistryOption, type SnapshotData } from './snapshot.js';
@@ -57,13 +58,10 @@ export function precomputeRankings(
   if (depth === 0 || !snapshot.models.has(model)) return null;
   const { base } = snapshot;
   const nUsers = base.userIds.length;
-  const { indptr, lastAt } = base.userItems;
-  const withHistory: number[] = [];
-  for (let r = 0; r < nUsers; r++) if (indptr[r + 1]! > indptr[r]!) withHistory.push(r);
+  const { indptr } = base.userItems;
   // Rows in session-time order: users whose sessions fall in one time bucket share the blend's cached
   // user-independent scores (see hybrid.ts), so each bucket's are computed once, not once per user.
-  const sessionTime = (r: number) => lastAt[indptr[r + 1]! - 1]!;
-  withHistory.sort((a, b) => sessionTime(a) - sessionTime(b) || a - b);
+  const withHistory = rowsBySessionTime(base);
   const listed =
     withHistory.length > maxUsers ? withHistory.slice(withHistory.length - maxUsers) : withHistory;
   // Each list holds min(depth, unseen posts) columns (a ranking hands out every unseen post); a row
@@ -105,6 +103,15 @@ export function precomputeRankings(
     if (ranked.fallback) fallback[r] = 1;
   }
   return { model, depth, offsets, cols, scores, fallback, freshDepth, freshOffsets, freshCols, freshScores };
+}
+
+/** The user rows with history, by session time (their latest interaction), oldest first; ties by row. */
+export function rowsBySessionTime(base: SnapshotBase): number[] {
+  const { indptr, lastAt } = base.userItems;
+  const rows: number[] = [];
+  for (let r = 0; r < base.userIds.length; r++) if (indptr[r + 1]! > indptr[r]!) rows.push(r);
+  const sessionTime = (r: number) => lastAt[indptr[r + 1]! - 1]!;
+  return rows.sort((a, b) => sessionTime(a) - sessionTime(b) || a - b);
 }
 
 /**

@@ -1,20 +1,23 @@
 // Partial top-k selection over a score buffer: a bounded min-heap, no full sort, no per-call big arrays.
 
 /**
- * `a` ranks below `b`: lower score, or the same score and a higher column (ties go to the lower
- * column, i.e. the lower post id, because columns are ordered by post id). NaN ranks lowest, and NaNs
- * tie with each other. A strict total order, so the top k for a larger k extends the top k for a smaller.
+ * Column `a` scoring `sa` ranks before column `b` scoring `sb`: higher score, or the same score and a
+ * lower column (ties go to the lower post id, because columns are ordered by post id). NaN ranks
+ * lowest, and NaNs tie with each other. A strict total order, so the top k for a larger k extends the
+ * top k for a smaller; merged rankings (`feed.ts`) use the same order.
  */
-function worse(scores: Float32Array, a: number, b: number): boolean {
-  const sa = scores[a]!;
-  const sb = scores[b]!;
+export function ranksBefore(sa: number, a: number, sb: number, b: number): boolean {
   if (sa !== sb) {
-    if (Number.isNaN(sa)) return !Number.isNaN(sb) || a > b;
-    if (Number.isNaN(sb)) return false;
-    return sa < sb;
+    if (Number.isNaN(sa)) return Number.isNaN(sb) && a < b;
+    if (Number.isNaN(sb)) return true;
+    return sa > sb;
   }
-  return a > b;
+  return a < b;
 }
+
+/** `a` ranks below `b` in `scores`. */
+const worse = (scores: Float32Array, a: number, b: number): boolean =>
+  ranksBefore(scores[b]!, b, scores[a]!, a);
 
 function siftDown(heap: Int32Array, size: number, start: number, scores: Float32Array): void {
   let i = start;

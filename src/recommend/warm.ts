@@ -4,6 +4,7 @@
 // first 6 s after ready ran at p99 200–480 ms without it).
 import { DEFAULT_MODEL } from './defaults.js';
 import { rankForUser } from './feed.js';
+import { rowsBySessionTime } from './precomputed.js';
 import type { ModelSnapshot } from './snapshot.js';
 
 export interface WarmOptions {
@@ -18,13 +19,8 @@ export interface WarmOptions {
  */
 export function warmSnapshot(snapshot: ModelSnapshot, { users = 512 }: WarmOptions = {}): number {
   if (!snapshot.models.has(DEFAULT_MODEL) || users <= 0) return 0;
-  const { userIds, userItems } = snapshot.base;
-  const { indptr, lastAt } = userItems;
-  const rows: number[] = [];
-  for (let r = 0; r < userIds.length; r++) if (indptr[r + 1]! > indptr[r]!) rows.push(r);
-  if (rows.length === 0) return 0;
-  const sessionTime = (r: number) => lastAt[indptr[r + 1]! - 1]!;
-  rows.sort((a, b) => sessionTime(a) - sessionTime(b) || a - b);
+  const { userIds } = snapshot.base;
+  const rows = rowsBySessionTime(snapshot.base);
   const count = Math.min(users, rows.length);
   for (let i = 0; i < count; i++) {
     const row = rows[Math.floor((i * rows.length) / count)]!;

@@ -125,7 +125,9 @@ const REST_CACHE_BYTES = 32 * 1024 * 1024;
  * the user's own signals do not reach scores. Null when no such part adds anything.
  */
 function restOf(env: Env, cold: boolean, history: UserHistory): RestEntry | null {
-  const parts = partsOf(env, cold).filter((p) => isIndependent(p.model));
+  const parts = env.scratch.memo(`hybrid.independent.${cold ? 'cold' : 'warm'}`, () =>
+    partsOf(env, cold).filter((p) => isIndependent(p.model)),
+  );
   if (parts.length === 0) return null;
   let key = cold ? 'cold' : 'warm';
   for (const { model } of parts) if (model.scoreKey) key += `:${model.scoreKey(history)}`;
