@@ -1,10 +1,3 @@
-// `empowerverse build` and `empowerverse sync` on a PostgreSQL database take the cluster's locks, as the
-// serving replicas do: while a replica holds the build (or sync) claim, or its build (sync) process holds
-// the run lock, the CLI refuses with a message saying so and exit code 1 (or waits with --wait); once free
-// it runs holding the claim itself (a waiting run holds it already), and a stored snapshot notifies the
-// replicas. Real CLI processes against a fresh database (dropped afterwards); skipped when no PostgreSQL
-// answers.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterCoordinator } from '../src/server/cluster.js';
 import { type RunningSimulator, startSimulator } from '../src/simulator/index.js';
@@ -12,34 +5,21 @@ import { openStore } from '../src/store/open.js';
 import { holdClusterLock } from '../src/store/postgres/cluster-locks.js';
 import { startCli } from './support/cli-process.js';
 import { eventually, syncFromSimulator, TOKEN } from './support/feed-server.js';
-import { PG_URL, storeBackends } from './support/store-backends.js';
+import { createScratchDatabase, type ScratchDatabase, storeBackends } from './support/store-backends.js';
 
 const skipReason = (await storeBackends()).find((b) => b.dialect === 'postgres')!.skipReason;
 /** Bound for a CLI run through tsx on a busy machine. */
 const WAIT_MS = 120_000;
 
-let database: string;
+let database: ScratchDatabase | undefined;
 let url: string;
 let simulator: RunningSimulator;
 let cluster: ClusterCoordinator;
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
   if (skipReason !== null) return;
-  database = `cli_locks_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  await admin((c) => c.query(`CREATE DATABASE "${database}"`));
-  const parsed = new URL(PG_URL);
-  parsed.pathname = `/${database}`;
-  url = parsed.toString();
+  database = await createScratchDatabase('cli_locks_test');
+  url = database.url;
   simulator = await startSimulator({
     generate: { users: 60, posts: 20, interactions: 400, seed: 5 },
     token: TOKEN,
@@ -57,9 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.close();
   await simulator?.close();
-  if (database !== undefined) {
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
-  }
+  await database?.drop();
 });
 
 const syncEnv = () => ({ API_BASE_URL: simulator.url, FLIC_TOKEN: TOKEN, PAGE_SIZE: '20' });

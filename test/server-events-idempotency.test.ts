@@ -1,9 +1,3 @@
-// POST /events with an Idempotency-Key over real HTTP, on a SQLite file and on PostgreSQL (a fresh database,
-// dropped afterwards; skipped when no PostgreSQL answers): a retry of one key stores one row and answers
-// 200 with the first event marked duplicate (applied to the live overlay once), also when both are in
-// flight at once; other keys (or the same key of another user) store new rows; the same key with another
-// event is 409; a bad key is 400 naming what is accepted. The OpenAPI document shows the header.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator } from '../src/simulator/index.js';
 import { openStore } from '../src/store/open.js';
@@ -15,7 +9,7 @@ import {
   type TestServer,
   TOKEN,
 } from './support/feed-server.js';
-import { PG_URL, storeBackends } from './support/store-backends.js';
+import { createScratchDatabase, storeBackends } from './support/store-backends.js';
 
 const GENERATE = { users: 80, posts: 30, interactions: 800, seed: 9 };
 
@@ -25,20 +19,7 @@ async function database(dialect: 'sqlite' | 'postgres'): Promise<{ url: string; 
     const synced: SyncedDatabase = await syncedDatabase(GENERATE);
     return { url: synced.path, drop: () => synced.cleanup() };
   }
-  const name = `events_key_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = async (text: string) => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE "${name}"`);
-  const parsed = new URL(PG_URL);
-  parsed.pathname = `/${name}`;
-  const url = parsed.toString();
+  const { url, drop } = await createScratchDatabase('events_key_test');
   const simulator = await startSimulator({ generate: GENERATE, token: TOKEN });
   try {
     const store = await openStore(url);
@@ -50,7 +31,7 @@ async function database(dialect: 'sqlite' | 'postgres'): Promise<{ url: string; 
   } finally {
     await simulator.close();
   }
-  return { url, drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  return { url, drop };
 }
 
 const backends = await storeBackends();

@@ -4,13 +4,12 @@
 // other serving the old one, and it takes the build over. A fresh database per run (dropped afterwards);
 // skipped when no PostgreSQL answers on 127.0.0.1:5432.
 
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSimulator, startSimulator } from '../src/simulator/index.js';
 import { openStore } from '../src/store/open.js';
 import { type Body, eventually, syncFromSimulator, TOKEN } from './support/feed-server.js';
 import { type ServeProcess, startServeProcess } from './support/serve-process.js';
-import { PG_URL, storeBackends } from './support/store-backends.js';
+import { createScratchDatabase, type ScratchDatabase, storeBackends } from './support/store-backends.js';
 
 const ADMIN = 'replicas-admin-token';
 /** How long a replica may take to get somewhere (start, build, load) on a busy machine. */
@@ -18,29 +17,15 @@ const WAIT_MS = 150_000;
 const auth = { authorization: `Bearer ${ADMIN}` };
 const skipReason = (await storeBackends()).find((b) => b.dialect === 'postgres')!.skipReason;
 
-let database: string;
+let database: ScratchDatabase | undefined;
 let url: string;
 let simulator: RunningSimulator;
 const replicas: ServeProcess[] = [];
 
-/** A maintenance connection to the test server's own database (to create and drop ours). */
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
   if (skipReason !== null) return;
-  database = `replicas_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  await admin((c) => c.query(`CREATE DATABASE "${database}"`));
-  const parsed = new URL(PG_URL);
-  parsed.pathname = `/${database}`;
-  url = parsed.toString();
+  database = await createScratchDatabase('replicas_test');
+  url = database.url;
   simulator = await startSimulator({
     generate: { users: 200, posts: 60, interactions: 3000, seed: 11 },
     token: TOKEN,
@@ -56,9 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.stop()));
   await simulator?.close();
-  if (database !== undefined) {
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
-  }
+  await database?.drop();
 });
 
 /** A replica: `serve` on a free port over the test database, with admin sync from the simulator. */

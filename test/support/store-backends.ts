@@ -188,3 +188,33 @@ export function withNulls(known: Iterable<string>, record: Record<string, unknow
   for (const field of known) out[field] = null;
   return { ...out, ...record };
 }
+
+/** A database on the test server for one suite. */
+export interface ScratchDatabase {
+  url: string;
+  /** Drops it (with FORCE: connections still open are cut). */
+  drop(): Promise<void>;
+}
+
+/** Runs one statement on the test server's own database (to create and drop suites' databases). */
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A new, uniquely named database on the test server (`<prefix>_<pid>_<random>`), for suites that start
+ * processes of their own on one database (a schema would not be shared with them by URL).
+ */
+export async function createScratchDatabase(prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  await adminQuery(`CREATE DATABASE "${name}"`);
+  const parsed = new URL(PG_URL);
+  parsed.pathname = `/${name}`;
+  return { url: parsed.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
