@@ -334,7 +334,8 @@ async function asUsers(): Promise<void> {
   // The peak over both processes' lives (the first one's building, loading and serving included).
   const sampler = setInterval(() => {
     const m = rssMb(server.child.pid!);
-    if (m) peak = Math.max(peak, m.rss);
+    // A process that is exiting has no VmRSS line: skip that sample rather than poison the peak.
+    if (m && Number.isFinite(m.rss)) peak = Math.max(peak, m.rss);
   }, 250);
   try {
     const t0 = Date.now();

@@ -70,7 +70,7 @@ export function registerServeCommand(program: Command): void {
     .option('--model <name>', `default ranking model: ${MODEL_NAMES.join(', ')}`, 'hybrid')
     .option(
       '--workers <n>',
-      'model worker threads, each scoring requests with its own snapshot copy (default: 2, or 1 on one core)',
+      'model worker threads scoring requests, all reading one shared snapshot (default: 2, or 1 on one core)',
     )
     .option(
       '--sync-interval <minutes>',
