@@ -8,6 +8,7 @@ import {
   type DiscoveryRequest,
   type DiscoveryResult,
   InteractionKind,
+  type LiveEvent,
   type PostContent,
   recommendFeed,
   type TrainingData,
@@ -153,6 +154,66 @@ describe('trending', () => {
     expect(item.score).toBeCloseTo(expected, 5);
     const slow = new Discovery(snapshot, { trendingHalfLifeDays: 1000 });
     expect(ids(slow.list({ list: 'trending' }))[0]).toBe(7); // over a long memory, post 7's likes win
+  });
+});
+
+describe('trending with live events', () => {
+  const big = buildSnapshot(syntheticTrainingData());
+  const lists = new Discovery(big);
+  const { base } = big;
+  const order = lists.trendingOrder;
+  const postAt = (i: number) => base.postIds[order[i]!]!;
+  // Fresh events on posts from the tail, the middle and the head of the stored order, one the snapshot
+  // does not hold (ignored), and an older one (decayed like the stored momentum).
+  const events: LiveEvent[] = [
+    ...Array.from({ length: 30 }, () => ({ postId: postAt(order.length - 1), kind: 'like' as const })),
+    { postId: postAt(order.length >> 1), kind: 'inspire' as const, at: base.now + 60 },
+    { postId: postAt(0), kind: 'view' as const },
+    { postId: 987_654, kind: 'like' as const },
+    { postId: postAt(order.length - 2), kind: 'like' as const, at: base.now - 3 * DAY },
+  ];
+
+  it('merges the touched posts at stored + live momentum: the same list a full re-sort gives', () => {
+    const score = new Float64Array(lists.momentum);
+    for (const e of events) {
+      const col = base.postIds.indexOf(e.postId);
+      if (col < 0) continue;
+      const age = base.now - (e.at ?? base.now);
+      const w =
+        base.weights[e.kind] * (age > 0 ? 2 ** (-age / DAY / base.halfLifeDays) * 2 ** (-age / DAY / 3) : 1);
+      score[col] = score[col]! + w;
+    }
+    const resorted = Array.from(order)
+      .sort((a, b) => score[b]! - score[a]! || a - b)
+      .slice(0, 100);
+    const r = lists.list({ list: 'trending', pageSize: 100, momentumEvents: events });
+    expect(ids(r)).toEqual(resorted.map((c) => base.postIds[c]!));
+    for (const [k, item] of r.items.entries()) expect(item.score).toBeCloseTo(score[resorted[k]!]!, 4);
+    expect(ids(r)[0]).toBe(postAt(order.length - 1)); // 30 fresh likes: from last to first
+    expect(r.total).toBe(order.length);
+  });
+
+  it('pages, filters and excludes the merged list as the stored one', () => {
+    const long = ids(lists.list({ list: 'trending', pageSize: 60, momentumEvents: events }));
+    const pages = [1, 2, 3].flatMap((page) =>
+      ids(lists.list({ list: 'trending', page, pageSize: 20, momentumEvents: events })),
+    );
+    expect(pages).toEqual(long);
+    const seen = new Set([...userHistory(base, 17).cols].map((c) => base.postIds[c]!));
+    const mine = lists.list({ list: 'trending', userId: 17, pageSize: 100, momentumEvents: events });
+    const all = lists.list({ list: 'trending', pageSize: 100, momentumEvents: events });
+    expect(mine.total + mine.excluded).toBe(all.total);
+    expect(ids(mine).slice(0, 30)).toEqual(
+      ids(all)
+        .filter((id) => !seen.has(id))
+        .slice(0, 30),
+    );
+  });
+
+  it('without live events is the stored list, scores included', () => {
+    const r = lists.list({ list: 'trending', pageSize: 50, momentumEvents: [] });
+    expect(ids(r)).toEqual(Array.from(order.subarray(0, 50), (c) => base.postIds[c]!));
+    expect(r.items.map((i) => i.score)).toEqual(Array.from(order.subarray(0, 50), (c) => lists.momentum[c]!));
   });
 });
 

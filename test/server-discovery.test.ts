@@ -3,10 +3,17 @@
 // snapshot in force gives, with user exclusions, the category filter, paging, 404 and 400s, and their
 // OpenAPI documentation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Discovery, type DiscoveryRequest, decodeSnapshot, openSnapshot } from '../src/recommend/index.js';
+import {
+  Discovery,
+  type DiscoveryRequest,
+  decodeSnapshot,
+  type LiveEvent,
+  openSnapshot,
+} from '../src/recommend/index.js';
 import { renderPost } from '../src/server/render.js';
 import { loadAllPosts } from '../src/store/queries.js';
 import { readSnapshotArtifact } from '../src/store/snapshots.js';
+import { upstreamTimeToSeconds } from '../src/store/training-data.js';
 import type { SourceRecords } from '../src/upstream/sources.js';
 import {
   type Body,
@@ -250,5 +257,71 @@ describe('a post synced after the snapshot was built', () => {
     const res = await server.get('/posts/900001/similar?page_size=5');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'success', page: 1, page_size: 5, post: [] });
+  });
+});
+
+describe('trending counts live events at once', () => {
+  /** The served trending list with each post's momentum (explain=true). */
+  const trending = async () => {
+    const res = await server.get('/feed/trending?page_size=100&explain=true');
+    expect(res.status).toBe(200);
+    return res.body.post.map((p: { id: number; score: number }) => ({ id: p.id, score: p.score }));
+  };
+
+  it('likes lift a low-ranked post without a rebuild; the rebuild that includes them does not count them twice', async () => {
+    const before = await trending();
+    // The events of earlier tests already count: the served list is the snapshot's with them merged in.
+    const order = lists.trendingOrder;
+    const col = order[order.length - 1]!; // the lowest-ranked post with any momentum
+    const low = lists.snapshot.base.postIds[col]!;
+    const stored = lists.momentum[col]!;
+    expect(before.map((p: { id: number }) => p.id)).not.toContain(low);
+
+    // Enough likes (fresh events count in full) to pass the post in the middle of the stored order.
+    const { like } = lists.snapshot.base.weights;
+    const middle = order[order.length >> 1]!;
+    const needed = Math.ceil((lists.momentum[middle]! - stored) / like) + 1;
+    const likers = await server.store.db
+      .selectFrom('PostView')
+      .select('user_id')
+      .distinct()
+      .orderBy('user_id')
+      .limit(needed)
+      .execute();
+    expect(likers).toHaveLength(needed);
+    const posted: LiveEvent[] = [];
+    for (const { user_id } of likers) {
+      const res = await server.post('/events', { user_id: Number(user_id), post_id: low, type: 'like' });
+      expect(res.status).toBe(201);
+      posted.push({ postId: low, kind: 'like', at: upstreamTimeToSeconds(res.body.created_at) });
+    }
+
+    const after = await trending();
+    const lifted = after.findIndex((p: { id: number }) => p.id === low);
+    expect(lifted).toBeGreaterThanOrEqual(0);
+    expect(lifted).toBeLessThan(order.length >> 1);
+    // Its momentum is the stored one plus the likes', as this process computes from the same snapshot.
+    const inProcess = lists.list({ list: 'trending', pageSize: 100, momentumEvents: posted });
+    const mine = inProcess.items.find((i) => i.postId === low)!;
+    expect(mine.score).toBeCloseTo(stored + needed * like, 3);
+    expect(after[lifted].score).toBe(mine.score);
+    // Its neighbours are the stored order's: a post ranking just below it in the served list ranks below it here too.
+    expect(after.slice(lifted, lifted + 5).map((p: { id: number }) => p.id)).toEqual(
+      inProcess.items.slice(lifted, lifted + 5).map((i) => i.postId),
+    );
+
+    const info = await server.model.rebuild();
+    expect((await server.get('/ready')).body.checks.model.live_events).toBe(0);
+    const rebuilt = new Discovery(
+      openSnapshot(decodeSnapshot(await readSnapshotArtifact(server.store, info.snapshotId!)).data),
+    );
+    const newCol = rebuilt.snapshot.base.postIds.indexOf(low);
+    const served = await trending();
+    expect(served.map((p: { id: number }) => p.id)).toEqual(
+      rebuilt.list({ list: 'trending', pageSize: 100 }).items.map((i) => i.postId),
+    );
+    const again = served.find((p: { id: number }) => p.id === low);
+    expect(again).toBeDefined();
+    expect(again.score).toBe(rebuilt.momentum[newCol]!); // the stored momentum, nothing added on top
   });
 });

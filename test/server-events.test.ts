@@ -162,6 +162,29 @@ describe('two servers on one SQLite file', () => {
       await other.close();
     }
   });
+
+  it('likes posted to one lift the post in the other’s trending (followed events), without a rebuild', async () => {
+    const other = await startTestServer(db.path);
+    try {
+      const trending = async (s: TestServer) => ids((await s.get('/feed/trending?page_size=100')).body);
+      const before = await trending(other);
+      const low = before[before.length - 1]!;
+      for (let userId = 11; userId <= 30; userId++) {
+        expect((await server.post('/events', { user_id: userId, post_id: low, type: 'like' })).status).toBe(
+          201,
+        );
+      }
+      const mine = await trending(server);
+      expect(mine.indexOf(low)).toBeLessThan(before.length >> 1); // 20 fresh likes: from last to the top half
+      // Once the other replica has followed all twenty, it serves the same list over the same snapshot.
+      await eventually(
+        async () => (JSON.stringify(await trending(other)) === JSON.stringify(mine) ? true : undefined),
+        2000,
+      );
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 const backends = await storeBackends();

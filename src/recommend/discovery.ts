@@ -1,9 +1,11 @@
 // Discovery lists besides the personal feed: the posts similar to one post (item-to-item), trending
 // (recent momentum) and latest (newest first). They share the feed's paging, category filter and
 // seen-post exclusion. Trending and latest are orderings computed once per opened snapshot and paged by
-// walking them; similar scores one post's item-kNN row plus its content neighbours per request.
+// walking them; the few posts that live events (newer than the snapshot) touched are lifted out of the
+// trending order and merged back at their new momentum per request. Similar scores one post's item-kNN
+// row plus its content neighbours per request.
 import { FeedError } from '../shared/errors.js';
-import { decay, postColOf } from './base.js';
+import { decay, interactionWeight, postColOf } from './base.js';
 import { MAX_FEED_DEPTH } from './defaults.js';
 import type { FeedItem } from './feed.js';
 import { pageOf, resolveCategory } from './feed.js';
@@ -14,7 +16,8 @@ import type { ItemKnnState } from './models/itemknn.js';
 import { neighbourValue } from './models/neighbours.js';
 import type { ModelSnapshot } from './snapshot.js';
 import { scoreAgainstPostings } from './text.js';
-import { selectTopK } from './topk.js';
+import { ranksBefore, selectTopK } from './topk.js';
+import { InteractionKind } from './types.js';
 
 export const DISCOVERY_LISTS = ['similar', 'trending', 'latest'] as const;
 export type DiscoveryList = (typeof DISCOVERY_LISTS)[number];
@@ -49,6 +52,11 @@ export interface DiscoveryRequest {
   userId?: number;
   /** The user's interactions received since the snapshot was built. */
   liveEvents?: readonly LiveEvent[];
+  /**
+   * Trending only: every user's interactions received since the snapshot was built (none of them in
+   * the snapshot), whose momentum counts at once on top of the stored one.
+   */
+  momentumEvents?: readonly LiveEvent[];
   /** Category name (case-insensitive) or a topic's `project_code`, as for feeds. */
   category?: string;
   /** 1-based (default 1). */
@@ -199,13 +207,20 @@ export class Discovery {
         inFilter: candidates === null ? null : used,
         candidates,
       };
+      const live = list === 'trending' ? this.liveMomentum(request.momentumEvents) : null;
       const ranked =
         list === 'similar'
           ? this.similarPage(source, cut)
-          : this.walk(list === 'trending' ? this.trendingOrder : this.latestOrder, cut);
+          : list === 'trending'
+            ? this.walk(this.trendingOrder, cut, live)
+            : this.walk(this.latestOrder, cut);
       const items = ranked.cols.map((col) => {
-        const item: FeedItem = { postId: base.postIds[col]!, score: this.scoreOf(list, col), source: list };
-        if (request.explain === true) item.reason = this.reasonOf(list, source, col);
+        const score = live?.get(col) ?? this.scoreOf(list, col);
+        const item: FeedItem = { postId: base.postIds[col]!, score, source: list };
+        if (request.explain === true) {
+          item.reason =
+            list === 'trending' ? this.trendingReason(col, score) : this.reasonOf(list, source, col);
+        }
         return item;
       });
       return { list, items, page, pageSize, total: ranked.total, excluded: ranked.excluded };
@@ -231,22 +246,65 @@ export class Discovery {
     return col;
   }
 
-  /** A page cut from a precomputed order, skipping seen posts and those outside the filter. */
-  private walk(order: Int32Array, cut: Cut): Ranked {
+  /**
+   * Momentum per column of the posts `events` touch: the stored momentum plus each event's kind weight,
+   * decayed as the build decays it (the model's half-life, then trending's) from its time back to the
+   * snapshot's "now" — live events are newer, so they mostly count in full. Null without events.
+   */
+  liveMomentum(events: readonly LiveEvent[] | undefined): Map<number, number> | null {
+    if (events === undefined || events.length === 0) return null;
+    const { base } = this.snapshot;
+    const stored = this.momentum;
+    const out = new Map<number, number>();
+    for (const e of events) {
+      const col = postColOf(base, e.postId);
+      if (col < 0) continue; // a post synced after the build: not in this snapshot's lists
+      const age = base.now - (e.at ?? base.now);
+      const w =
+        interactionWeight(base.weights, InteractionKind[e.kind], e.ratingPercent ?? Number.NaN) *
+        decay(age, base.halfLifeDays) *
+        decay(age, this.params.trendingHalfLifeDays);
+      out.set(col, (out.get(col) ?? stored[col]!) + w);
+    }
+    return out;
+  }
+
+  /**
+   * A page cut from a precomputed order, skipping seen posts and those outside the filter. With `live`
+   * (trending's momentum of the posts live events touched), those posts leave their stored place and
+   * are merged back in at their new momentum: O(order + live log live), no re-sort of the whole list.
+   */
+  private walk(order: Int32Array, cut: Cut, live: ReadonlyMap<number, number> | null = null): Ranked {
     const { from, need, seen, inFilter } = cut;
     const cols: number[] = [];
     let total = 0;
     let excluded = 0;
-    for (let i = 0; i < order.length; i++) {
-      const col = order[i]!;
-      if (inFilter !== null && inFilter[col] === 0) continue;
+    const take = (col: number) => {
+      if (inFilter !== null && inFilter[col] === 0) return;
       if (seen[col] !== 0) {
         excluded++;
-        continue;
+        return;
       }
       if (total >= from && total < need) cols.push(col);
       total++;
+    };
+    if (live === null) {
+      for (let i = 0; i < order.length; i++) take(order[i]!);
+      return { cols, total, excluded };
     }
+    const stored = this.momentum;
+    const moved = [...live.keys()].filter((c) => live.get(c)! > 0);
+    moved.sort((a, b) => (ranksBefore(live.get(a)!, a, live.get(b)!, b) ? -1 : 1));
+    let m = 0;
+    for (let i = 0; i < order.length; i++) {
+      const col = order[i]!;
+      if (live.has(col)) continue;
+      while (m < moved.length && ranksBefore(live.get(moved[m]!)!, moved[m]!, stored[col]!, col)) {
+        take(moved[m++]!);
+      }
+      take(col);
+    }
+    while (m < moved.length) take(moved[m++]!);
     return { cols, total, excluded };
   }
 
@@ -314,8 +372,8 @@ export class Discovery {
     return `similar: ${parts.join(', ')}`;
   }
 
-  private trendingReason(col: number): string {
-    return `trending: momentum ${this.momentum[col]!.toFixed(2)} (interaction weight, ${this.params.trendingHalfLifeDays}-day half-life)`;
+  private trendingReason(col: number, momentum = this.momentum[col]!): string {
+    return `trending: momentum ${momentum.toFixed(2)} (interaction weight, ${this.params.trendingHalfLifeDays}-day half-life)`;
   }
 
   private latestReason(col: number): string {

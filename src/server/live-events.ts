@@ -16,6 +16,8 @@ export interface LiveEventsOptions {
 export class LiveEvents {
   private readonly byUser = new Map<number, OverlayEvent[]>();
   private total = 0;
+  /** Every held event (trending's live momentum), built on demand and dropped by any change. */
+  private everyone: readonly LiveEvent[] | null = null;
   private readonly maxPerUser: number;
 
   constructor({ maxPerUser = 1000 }: LiveEventsOptions = {}) {
@@ -34,6 +36,7 @@ export class LiveEvents {
     if (list.some((e) => e.eventId === event.eventId)) return;
     list.push(event);
     this.total++;
+    this.everyone = null;
     if (list.length > this.maxPerUser) {
       list.shift();
       this.total--;
@@ -45,8 +48,29 @@ export class LiveEvents {
     return userId === undefined ? undefined : this.byUser.get(userId);
   }
 
+  /**
+   * Every user's held events (post, kind, time, rating only), for trending's live momentum. Cached until
+   * the next add or prune, so a burst of trending requests between events pays the copy once.
+   */
+  all(): readonly LiveEvent[] {
+    if (this.everyone === null) {
+      const out: LiveEvent[] = [];
+      for (const list of this.byUser.values()) {
+        for (const { postId, kind, at, ratingPercent } of list) {
+          const e: LiveEvent = { postId, kind };
+          if (at !== undefined) e.at = at;
+          if (ratingPercent !== undefined) e.ratingPercent = ratingPercent;
+          out.push(e);
+        }
+      }
+      this.everyone = out;
+    }
+    return this.everyone;
+  }
+
   /** Drops the events a new snapshot already holds: those stored with an id up to `watermark`. */
   prune(watermark: number): void {
+    this.everyone = null;
     for (const [userId, list] of this.byUser) {
       const kept = list.filter((e) => e.eventId > watermark);
       this.total -= list.length - kept.length;

@@ -28,6 +28,11 @@ function discoveryRequest(list: DiscoveryList, ctx: ServerContext, q: DiscoveryQ
   const category = q.category ?? q.project_code;
   if (category !== undefined) request.category = category;
   if (explained(q)) request.explain = true;
+  if (list === 'trending') {
+    // Everyone's events since the snapshot (above its FeedEvent watermark) add their momentum at once.
+    const everyone = ctx.liveEvents.all();
+    if (everyone.length > 0) request.momentumEvents = everyone;
+  }
   if (q.user_id !== undefined) {
     request.userId = q.user_id;
     const live = ctx.liveEvents.forUser(q.user_id);
@@ -82,8 +87,8 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
       'Trending posts: recent momentum',
       'Posts by momentum: each user who engaged with a post counts their interaction weight (by kind, as ' +
         `the model weighs them), halved for every ${DEFAULT_DISCOVERY.trendingHalfLifeDays} days between ` +
-        "their latest interaction with it and the model's newest interaction. Posts nobody engaged with " +
-        'are not listed.',
+        "their latest interaction with it and the model's newest interaction; events received since the " +
+        'model was built (POST /events) add their weight at once. Posts nobody engaged with are not listed.',
     ],
     [
       'latest',
