@@ -8,6 +8,7 @@ import { ModelHolder } from '../src/server/model-holder.js';
 import { FeedError } from '../src/shared/errors.js';
 import { openStore } from '../src/store/open.js';
 import { loadTrainingDataFromStore } from '../src/store/training-data.js';
+import { saveTunedConfig } from '../src/store/tuned-configs.js';
 import { type SyncedDatabase, startTestServer, syncedDatabase } from './support/feed-server.js';
 
 let db: SyncedDatabase;
@@ -221,5 +222,76 @@ describe('model swap', () => {
     expect(() => new ModelHolder({ source: { kind: 'database', url: db.path }, workers: 0 })).toThrow(
       'workers must be an integer 1..64, got 0',
     );
+  });
+});
+
+describe('configuration in force', () => {
+  const ADMIN = 'configuration-admin-token';
+  const bearer = { authorization: `Bearer ${ADMIN}` };
+  const metrics = (ndcg20: number) => ({
+    users: 40,
+    recall10: 0.1,
+    ndcg10: 0.08,
+    recall20: 0.2,
+    ndcg20,
+    coverage20: 0.3,
+  });
+  /** The model_configuration_info series of a /metrics text. */
+  const configurationSeries = (text: string) =>
+    text.split('\n').filter((line) => line.startsWith('model_configuration_info{'));
+
+  it('is the defaults until a tuning is stored, then that tuning from the next build on (/ready, /metrics, dashboard)', async () => {
+    const server = await startTestServer(db.path, { app: { adminToken: ADMIN } });
+    try {
+      const first = server.model.info!;
+      expect(first.tuned).toBeNull();
+      const ready = await server.get('/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.configuration).toEqual({
+        tuned: null,
+        line: 'defaults (no stored tuning)',
+        since: first.servingSince,
+      });
+      expect(configurationSeries((await server.get('/metrics')).text)).toEqual([
+        `model_configuration_info{tuned_id="defaults",serving_since="${first.servingSince}"} 1`,
+      ]);
+      const overview = await server.get('/dashboard', bearer);
+      expect(overview.status).toBe(200);
+      expect(overview.text).toContain('data-tuned="defaults"');
+      expect(overview.text).toContain('defaults (no stored tuning), serving since');
+
+      // A stored tuning is in force from the next build, not before.
+      const createdAt = new Date('2026-12-01T09:30:00.000Z');
+      const id = await saveTunedConfig(
+        server.store.db,
+        {
+          options: { ease: { lambda: 10 } },
+          baseline: metrics(0.1234),
+          tuned: metrics(0.1357),
+          trials: 7,
+          budgetSeconds: 5,
+          watermark: { posts: 'complete' },
+        },
+        createdAt,
+      );
+      expect((await server.get('/ready')).body.configuration.tuned).toBeNull();
+      const second = await server.model.rebuild();
+      expect(second.generation).toBe(first.generation + 1);
+      const line = `tuned #${id} of ${createdAt.toISOString()} (validation NDCG@20 0.1234 → 0.1357)`;
+      expect((await server.get('/ready')).body.configuration).toEqual({
+        tuned: { id, created_at: createdAt.toISOString(), baseline_ndcg20: 0.1234, tuned_ndcg20: 0.1357 },
+        line,
+        since: second.servingSince,
+      });
+      // One series: the defaults' went with the swap.
+      expect(configurationSeries((await server.get('/metrics')).text)).toEqual([
+        `model_configuration_info{tuned_id="${id}",serving_since="${second.servingSince}"} 1`,
+      ]);
+      const after = await server.get('/dashboard', bearer);
+      expect(after.text).toContain(`data-tuned="${id}"`);
+      expect(after.text).toContain(`${line}, serving since`);
+    } finally {
+      await server.close();
+    }
   });
 });

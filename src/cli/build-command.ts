@@ -5,18 +5,11 @@ import type { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config/config.js';
 import { MODEL_NAMES } from '../recommend/index.js';
-import { buildAndStoreSnapshot, type TunedInForce } from '../server/snapshot-build.js';
+import { buildAndStoreSnapshot, configurationLine } from '../server/snapshot-build.js';
 import { FeedError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { openStore, parseDatabaseUrl } from '../store/open.js';
 import { claimClusterWork } from './cluster-claim.js';
-
-/** Which configuration a build used: a stored tuning (`empowerverse tune`) or the defaults. */
-export function configurationLine(tuned: TunedInForce | null): string {
-  return tuned === null
-    ? 'defaults (no stored tuning)'
-    : `tuned #${tuned.id} of ${tuned.createdAt} (validation NDCG@20 ${tuned.baselineNdcg20.toFixed(4)} → ${tuned.tunedNdcg20.toFixed(4)})`;
-}
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 

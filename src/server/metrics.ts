@@ -116,6 +116,23 @@ export class ServerMetrics {
         }
       },
     });
+    new Gauge({
+      name: 'model_configuration_info',
+      help: 'The configuration the snapshot in force was built with (value 1): tuned_id is the stored tuning (empowerverse tune) or "defaults"; serving_since is when this process swapped it in',
+      labelNames: ['tuned_id', 'serving_since'],
+      registers,
+      collect() {
+        // One series at a time: the previous snapshot's configuration goes with its swap.
+        this.reset();
+        const m = holder.model;
+        if (m) {
+          this.set(
+            { tuned_id: m.tuned === null ? 'defaults' : String(m.tuned.id), serving_since: m.servingSince },
+            1,
+          );
+        }
+      },
+    });
     this.snapshotSize = new Gauge({
       name: 'model_snapshot_size',
       help: 'Size of the snapshot in force: users, posts, interactions, user-post pairs',

@@ -842,6 +842,8 @@ export class ModelHolder {
       syncWatermark: meta.syncWatermark,
       models: meta.models,
       notes: meta.notes,
+      // Snapshots stored before tunings existed carry no `tuned`: they were built with the defaults.
+      tuned: meta.tuned ?? null,
     };
     const previous = this.active;
     // The swap: one assignment; the next request names the new generation.

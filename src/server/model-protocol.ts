@@ -8,7 +8,7 @@ import type {
   FeedResult,
 } from '../recommend/index.js';
 import type { ErrorCode } from '../shared/errors.js';
-import type { SnapshotMeta } from './snapshot-build.js';
+import type { SnapshotMeta, TunedInForce } from './snapshot-build.js';
 
 /** What a snapshot in force holds, for /ready, /metrics and logs. */
 export interface ModelInfo {
@@ -39,6 +39,8 @@ export interface ModelInfo {
   syncWatermark: Record<string, string>;
   models: string[];
   notes: string[];
+  /** The stored tuning the snapshot was built with, or null: the engine's defaults. */
+  tuned: TunedInForce | null;
 }
 
 export type ToServingWorker =

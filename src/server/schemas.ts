@@ -334,6 +334,24 @@ const ModelState = z
   })
   .nullable();
 
+/** The configuration the snapshot in force was built with: a stored tuning or the defaults. */
+const ConfigurationState = z
+  .object({
+    tuned: z
+      .object({
+        id: z.number().describe('Id of the stored tuning (`empowerverse tune`).'),
+        created_at: z.string().describe('When the tuning was stored (ISO).'),
+        baseline_ndcg20: z.number().describe('Validation NDCG@20 of the hybrid with the defaults.'),
+        tuned_ndcg20: z.number().describe('Validation NDCG@20 of the hybrid with the tuned options.'),
+      })
+      .nullable()
+      .describe('The stored tuning the snapshot in force was built with; null: the defaults.'),
+    line: z.string().describe('The same in one line, as `empowerverse build` prints it.'),
+    since: z.string().describe('When this process started serving it (ISO): the swap-in of the snapshot.'),
+  })
+  .nullable()
+  .describe('Which configuration is in force and since when; null before the first model.');
+
 export const ReadyResponse = z.object({
   status: z.enum(['ready', 'not_ready']),
   checks: z.object({
@@ -365,6 +383,7 @@ export const ReadyResponse = z.object({
     }),
   }),
   model: ModelState,
+  configuration: ConfigurationState,
   last_sync_at: z.string().nullable().describe('When the last complete sync of any source finished (ISO).'),
 });
 

@@ -48,6 +48,16 @@ export interface TunedInForce {
   tunedNdcg20: number;
 }
 
+/**
+ * Which configuration a snapshot was built with, in one line: a stored tuning (`empowerverse tune`) or
+ * the defaults. One formatter for `empowerverse build`, /ready and the dashboard, so they read alike.
+ */
+export function configurationLine(tuned: TunedInForce | null): string {
+  return tuned === null
+    ? 'defaults (no stored tuning)'
+    : `tuned #${tuned.id} of ${tuned.createdAt} (validation NDCG@20 ${tuned.baselineNdcg20.toFixed(4)} → ${tuned.tunedNdcg20.toFixed(4)})`;
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from '../../store/unavailable.js';
 import { SOURCE_NAMES } from '../../upstream/sources.js';
 import type { ServerContext } from '../context.js';
 import { HealthResponse, ReadyResponse } from '../schemas.js';
+import { configurationLine } from '../snapshot-build.js';
 
 /** The latest `lastSyncedAt` over every source, or null when none has completed a sync. */
 async function lastSyncAt(ctx: ServerContext): Promise<string | null> {
@@ -117,6 +118,22 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
                 feed_event_watermark: info.feedEventWatermark,
                 sync_watermark: info.syncWatermark,
                 models: info.models,
+              },
+        configuration:
+          info === null
+            ? null
+            : {
+                tuned:
+                  info.tuned === null
+                    ? null
+                    : {
+                        id: info.tuned.id,
+                        created_at: info.tuned.createdAt,
+                        baseline_ndcg20: info.tuned.baselineNdcg20,
+                        tuned_ndcg20: info.tuned.tunedNdcg20,
+                      },
+                line: configurationLine(info.tuned),
+                since: info.servingSince,
               },
         last_sync_at: syncedAt,
       });

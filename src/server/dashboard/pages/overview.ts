@@ -4,6 +4,7 @@
 import type { SyncRunRecord } from '../../../store/sync-runs.js';
 import type { StoreStats, TableName } from '../../../store/types.js';
 import type { ModelInfo } from '../../model-protocol.js';
+import { configurationLine } from '../../snapshot-build.js';
 import { chartBlock, KIND_COLOURS, lineChart, sparkline } from '../charts.js';
 import type { PerDay } from '../data/interactions.js';
 import { formatAgo, formatBytes, formatCount, formatDuration, formatTime } from '../format.js';
@@ -88,6 +89,7 @@ function modelPanel(model: ModelState, now: number): SafeHtml {
   <dt>size</dt><dd data-model="bytes" data-value="${info.byteSize}">${formatBytes(info.byteSize)}</dd>
   <dt>covers</dt><dd><span data-model="users" data-value="${info.users}">${formatCount(info.users)}</span> users, <span data-model="posts" data-value="${info.posts}">${formatCount(info.posts)}</span> posts, ${formatCount(info.interactions)} interactions (${formatCount(info.pairs)} user-post pairs)</dd>
   <dt>received events</dt><dd>up to FeedEvent #${info.feedEventWatermark} included</dd>
+  <dt>configuration</dt><dd data-model="configuration" data-tuned="${info.tuned === null ? 'defaults' : info.tuned.id}">${configurationLine(info.tuned)}, serving since ${formatAgo(info.servingSince, now)} <span class="muted">${formatTime(info.servingSince)}</span></dd>
   <dt>models</dt><dd>${info.models.join(', ')}</dd>
   ${info.notes.length > 0 ? html`<dt>notes</dt><dd>${info.notes.join('; ')}</dd>` : ''}
 </dl>${state}`;
