@@ -252,6 +252,9 @@ describe('configuration in force', () => {
         line: 'defaults (no stored tuning)',
         since: first.servingSince,
       });
+      // The OpenAPI document describes it (from the same response schema).
+      const ready200 = (await server.get('/openapi.json')).body.paths['/ready'].get.responses['200'];
+      expect(JSON.stringify(ready200)).toContain('baseline_ndcg20');
       expect(configurationSeries((await server.get('/metrics')).text)).toEqual([
         `model_configuration_info{tuned_id="defaults",serving_since="${first.servingSince}"} 1`,
       ]);
