@@ -72,7 +72,31 @@ describe('validation', () => {
           { name: 'b', model: 'ease', share: 0.5 },
         ]),
       ),
-    ).toMatch(/EXPERIMENTS\[0\]\.arms\[0\]\.params: unknown "lambda" \(accepted: compose\)/);
+    ).toMatch(/EXPERIMENTS\[0\]\.arms\[0\]\.params: unknown "lambda" \(accepted: compose, composition\)/);
+    const composed = (composition: unknown) =>
+      problems(
+        ranker([
+          { name: 'a', model: 'hybrid', share: 0.5, params: { composition } as never },
+          { name: 'b', model: 'ease', share: 0.5 },
+        ]),
+      );
+    expect(composed({ freshMinScoreRatio: 1.5 })).toMatch(
+      /EXPERIMENTS\[0\]\.arms\[0\]\.params\.composition: compose\.freshMinScoreRatio must be a number 0\.\.1, got 1\.5/,
+    );
+    expect(composed({ freshEvery: 2.5 })).toMatch(/compose\.freshEvery must be an integer ≥ 0/);
+    expect(composed({ freshEvery: 'often' })).toMatch(/params\.composition\.freshEvery must be a number/);
+    // Which posts are fresh is the build's: not an arm's to change.
+    expect(composed({ freshMaxAgeDays: 7 })).toMatch(
+      /unknown "freshMaxAgeDays" \(accepted: maxCategoryRun, maxCreatorRun, freshEvery, freshMinScoreRatio\)/,
+    );
+    expect(
+      validateExperiments(
+        ranker([
+          { name: 'a', model: 'hybrid', share: 0.5, params: { composition: { freshEvery: 0 } } },
+          { name: 'b', model: 'hybrid', share: 0.5 },
+        ]),
+      )[0]!.arms[0]!.params,
+    ).toEqual({ composition: { freshEvery: 0 } });
     expect(problems({ ...threeArms, name: 'has:colon' })).toMatch(
       /EXPERIMENTS\[0\]\.name: experiment name must be a name/,
     );

@@ -217,6 +217,33 @@ describe('recommendFeed: composition', () => {
     expect(() => buildSnapshot(data, { compose: { fresh: 1 } as never })).toThrow(/unknown option 'fresh'/);
   });
 
+  it("takes a request's composition overrides over the snapshot's, option by option", () => {
+    const fresh = (f: FeedResult) => f.items.filter((i) => i.source === 'fresh').length;
+    const s = buildSnapshot(data, { models: ['popular', 'ease'], compose: { freshMinScoreRatio: 0 } });
+    for (const userId of [4, 12, 19]) {
+      const own = recommendFeed(s, { userId, model: 'ease', pageSize: 30 });
+      expect(fresh(own)).toBe(6);
+      const none = recommendFeed(s, {
+        userId,
+        model: 'ease',
+        pageSize: 30,
+        composeOptions: { freshEvery: 0 },
+      });
+      expect(fresh(none)).toBe(0);
+      const often = recommendFeed(s, {
+        userId,
+        model: 'ease',
+        pageSize: 30,
+        composeOptions: { freshEvery: 3 },
+      });
+      expect(fresh(often)).toBe(10);
+      // The snapshot's other rules still apply, and a request without overrides is unchanged.
+      const runs = often.items.map((i) => postById.get(i.postId)!.creator);
+      expect(maxRun(runs)).toBeLessThanOrEqual(s.options.compose.maxCreatorRun);
+      expect(ids(recommendFeed(s, { userId, model: 'ease', pageSize: 30 }))).toEqual(ids(own));
+    }
+  });
+
   it('reserves slots for fresh posts', () => {
     const fresh = (id: number) => postById.get(id)!.createdAt! / 1000 >= NOW - 3 * DAY;
     const feed = recommendFeed(snapshot, { userId: 12, pageSize: 20, explain: true });

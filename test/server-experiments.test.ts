@@ -184,3 +184,48 @@ describe('start-up', () => {
     }
   });
 });
+
+describe('an arm with its own composition rules', () => {
+  const composing = validateExperiments({
+    name: 'variety',
+    arms: [
+      { name: 'control', model: 'hybrid', share: 0.5 },
+      { name: 'varied', model: 'hybrid', share: 0.5, params: { composition: { maxCategoryRun: 1 } } },
+    ],
+  });
+  const arms = new Experiments(composing);
+  let own: TestServer;
+
+  beforeAll(async () => {
+    own = await startTestServer(db.path, { app: { experiments: composing } });
+  });
+  afterAll(async () => {
+    await own?.close();
+  });
+
+  /** Pairs of neighbours of one category on a page. */
+  const repeats = (body: Body) =>
+    body.post.filter(
+      (p: { category: { id: number } }, i: number) => i > 0 && p.category.id === body.post[i - 1].category.id,
+    ).length;
+
+  it("serves that arm's users with its rules and the control's with the snapshot's, listed or scored", async () => {
+    const pairs = { control: 0, varied: 0 };
+    const users = { control: 0, varied: 0 };
+    for (let user = 1; user <= 80; user++) {
+      const arm = arms.assign(user)!.arm.name as 'control' | 'varied';
+      // Without explain a listed user's page comes from the precomputed list; with it, from scoring.
+      const plain = await own.get(`/feed?user_id=${user}&page_size=20`);
+      const explained = await own.get(`/feed?user_id=${user}&page_size=20&explain=true`);
+      expect(plain.status).toBe(200);
+      expect(ids(plain.body)).toEqual(ids(explained.body));
+      users[arm]++;
+      pairs[arm] += repeats(plain.body);
+    }
+    expect(users.control).toBeGreaterThan(10);
+    expect(users.varied).toBeGreaterThan(10);
+    // The snapshot allows runs of 3 of a category, and the control's pages have some; the arm allows none.
+    expect(pairs.control).toBeGreaterThan(0);
+    expect(pairs.varied).toBe(0);
+  });
+});

@@ -4,7 +4,13 @@
 
 import { FeedError } from '../shared/errors.js';
 import { filterColumns, indexIn, postColOf, userRowOf } from './base.js';
-import { DEFAULT_MODEL, DEFAULT_PAGE_SIZE, MAX_FEED_DEPTH, MAX_PAGE_SIZE } from './defaults.js';
+import {
+  type ComposeParams,
+  DEFAULT_MODEL,
+  DEFAULT_PAGE_SIZE,
+  MAX_FEED_DEPTH,
+  MAX_PAGE_SIZE,
+} from './defaults.js';
 import type { LiveEvent, UserHistory } from './history.js';
 import { userHistory } from './history.js';
 import { type HybridParams, hybridContributions } from './models/hybrid.js';
@@ -31,6 +37,17 @@ export interface FeedRequest {
   liveEvents?: readonly LiveEvent[];
   /** Apply the composition rules (run bounds, fresh slots); false gives the model's raw ranking. Default true. */
   compose?: boolean;
+  /**
+   * Composition rules to use instead of the snapshot's, option by option (an A/B arm's overrides; checked
+   * when the experiment is configured). Ignored when `compose` is false.
+   */
+  composeOptions?: Readonly<Partial<ComposeParams>>;
+}
+
+/** The composition rules in force for `request`: the snapshot's, with the request's overrides on top. */
+function composeParamsOf(snapshot: ModelSnapshot, request: FeedRequest): ComposeParams {
+  const own = snapshot.options.compose;
+  return request.composeOptions === undefined ? own : { ...own, ...request.composeOptions };
 }
 
 export type FeedSource = ModelName | ComponentName | 'fresh' | (string & {});
@@ -372,8 +389,13 @@ const composeDepth = (need: number) => need + COMPOSE_LOOKAHEAD;
  * The user's own ranking of the fresh posts (inside the category filter), for the reserved fresh slots:
  * the fresh posts this user would like most, not the most popular ones. Null when no slot is reserved.
  */
-function freshRanking(snapshot: ModelSnapshot, s: Scored, depth: number): ColumnStream | null {
-  if (!(snapshot.options.compose.freshEvery > 0) || snapshot.freshCols.length === 0) return null;
+function freshRanking(
+  snapshot: ModelSnapshot,
+  params: ComposeParams,
+  s: Scored,
+  depth: number,
+): ColumnStream | null {
+  if (!(params.freshEvery > 0) || snapshot.freshCols.length === 0) return null;
   const fresh = s.candidates ? intersect(snapshot.freshCols, s.candidates) : snapshot.freshCols;
   return fresh.length === 0 ? null : rankingOf(snapshot, s, depth, fresh);
 }
@@ -384,13 +406,13 @@ function freshRanking(snapshot: ModelSnapshot, s: Scored, depth: number): Column
  */
 function compose(
   snapshot: ModelSnapshot,
+  params: ComposeParams,
   main: ColumnStream,
   fresh: ColumnStream | null,
   categoryFiltered: boolean,
   need: number,
 ): Slot[] {
   const { base, scratch } = snapshot;
-  const params = snapshot.options.compose;
   const used = scratch.used;
   const marked: number[] = [];
   let drawn = 0;
@@ -560,6 +582,8 @@ function fromPrecomputed(
     rankings === undefined ||
     request.userId === undefined ||
     request.compose === false ||
+    // Fresh slots the snapshot never reserved have no precomputed fresh lists: score those requests.
+    ((request.composeOptions?.freshEvery ?? 0) > 0 && !(snapshot.options.compose.freshEvery > 0)) ||
     request.explain === true ||
     (request.liveEvents !== undefined && request.liveEvents.length > 0) ||
     (request.category !== undefined && request.category.trim() !== '') ||
@@ -606,11 +630,12 @@ function fromPrecomputed(
     const main = new ListStream(rankings.cols, rankings.scores, null, listStart, listEnd);
     const freshStart = rankings.freshOffsets[row]!;
     const freshEnd = rankings.freshOffsets[row + 1]!;
+    const params = composeParamsOf(snapshot, request);
     const fresh =
-      snapshot.options.compose.freshEvery > 0 && freshEnd > freshStart
+      params.freshEvery > 0 && freshEnd > freshStart
         ? new ListStream(rankings.freshCols, rankings.freshScores, null, freshStart, freshEnd)
         : null;
-    const slots = compose(snapshot, main, fresh, false, need);
+    const slots = compose(snapshot, params, main, fresh, false, need);
     if (cut && main.ranOut) return null;
     // A fresh list at its depth may have been cut too: reading to its end needs scoring.
     if (fresh?.ranOut && freshEnd - freshStart === rankings.freshDepth) return null;
@@ -655,8 +680,10 @@ function scoredFeed(
       }));
     } else {
       const depth = composeDepth(need);
+      const params = composeParamsOf(snapshot, request);
       const main = rankingOf(snapshot, s, depth);
-      slots = compose(snapshot, main, freshRanking(snapshot, s, depth), s.candidates !== null, need);
+      const fresh = freshRanking(snapshot, params, s, depth);
+      slots = compose(snapshot, params, main, fresh, s.candidates !== null, need);
     }
     const pageSlots = slots.slice(from);
     result.items = pageItems(snapshot, pageSlots, s.model);

@@ -53,6 +53,7 @@ export {
   fitSnapshot,
   openSnapshot,
   resolveBuildOptions,
+  resolveCompose,
   withHybridWeights,
 } from './snapshot.js';
 export type * from './types.js';

@@ -147,7 +147,7 @@ function checkWeights(what: string, weights: Record<string, number>, known: read
 }
 
 /** Composition rules: defaults ← given, each checked (`FeedError('config_invalid')` naming what is accepted). */
-function resolveCompose(given: Partial<ComposeParams> | undefined): ComposeParams {
+export function resolveCompose(given: Partial<ComposeParams> | undefined): ComposeParams {
   const compose = merge({ ...DEFAULT_COMPOSE }, given, 'compose');
   for (const [k, v] of Object.entries(compose)) {
     if (!(k in DEFAULT_COMPOSE)) {

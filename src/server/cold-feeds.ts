@@ -51,6 +51,7 @@ export class ColdFeeds {
     const row = request.userId === undefined ? -1 : userRowOf(base, request.userId);
     if (row >= 0 && base.userItems.indptr[row + 1] !== base.userItems.indptr[row]) return null;
     const { category = '', page = 1, pageSize = 0, model = '', explain = false, compose = true } = request;
-    return JSON.stringify([category.trim().toLowerCase(), page, pageSize, model, explain, compose]);
+    const options = request.composeOptions ?? null;
+    return JSON.stringify([category.trim().toLowerCase(), page, pageSize, model, explain, compose, options]);
   }
 }

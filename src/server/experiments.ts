@@ -5,7 +5,7 @@
 // request-time parameters it may override); the impression's arm is `experiment:arm`.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { MODEL_NAMES } from '../recommend/index.js';
+import { MODEL_NAMES, resolveCompose } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
 
 /** Experiment and arm names: no `:` (the impression's arm is `experiment:arm`), safe as metric labels. */
@@ -14,6 +14,29 @@ const name = (what: string) =>
   z
     .string({ message: `${what} must be a name (letters, digits, _ . -; at most 64)` })
     .regex(NAME, `${what} must be a name (letters, digits, _ . -; at most 64)`);
+
+const number = (key: string) =>
+  z.number({ message: `params.composition.${key} must be a number` }).optional();
+
+/**
+ * Composition rules an arm may set for its users' feeds, over the snapshot's own (which posts count as
+ * fresh, `freshMaxAgeDays`, is the build's). Values follow the build's rules for the same options.
+ */
+const ArmComposition = z
+  .object({
+    maxCategoryRun: number('maxCategoryRun'),
+    maxCreatorRun: number('maxCreatorRun'),
+    freshEvery: number('freshEvery'),
+    freshMinScoreRatio: number('freshMinScoreRatio'),
+  })
+  .strict()
+  .superRefine((given, ctx) => {
+    try {
+      resolveCompose(given);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: describeError(error) });
+    }
+  });
 
 /**
  * What an arm may override per request. Build-time parameters (model hyper-parameters, blend weights)
@@ -25,6 +48,9 @@ const ArmParams = z
       .boolean({ message: 'params.compose must be true or false' })
       .optional()
       .describe("false serves the model's raw ranking, without the composition rules"),
+    composition: ArmComposition.optional().describe(
+      'composition rules for this arm (maxCategoryRun, maxCreatorRun, freshEvery, freshMinScoreRatio)',
+    ),
   })
   .strict();
 
@@ -109,6 +135,7 @@ export function validateExperiments(value: unknown): Experiment[] {
 function acceptedKeys(path: readonly PropertyKey[]): string {
   const last = path.at(-1);
   if (last === 'params') return Object.keys(ArmParams.shape).join(', ');
+  if (last === 'composition') return Object.keys(ArmComposition.shape).join(', ');
   if (path.includes('arms')) return 'name, model, share, params';
   return 'name, traffic, arms';
 }

@@ -31,6 +31,8 @@ export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): voi
       const feedRequest: FeedRequest = { page: q.page, pageSize: q.page_size, model, explain };
       if (assigned !== null) {
         if (assigned.arm.params?.compose !== undefined) feedRequest.compose = assigned.arm.params.compose;
+        const composition = assigned.arm.params?.composition;
+        if (composition !== undefined) feedRequest.composeOptions = composition;
         ctx.metrics.experimentFeeds.inc({ experiment: assigned.experiment, arm: assigned.arm.name });
       }
       if (userId !== undefined) feedRequest.userId = userId;
