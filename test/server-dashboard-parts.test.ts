@@ -1,11 +1,10 @@
-// The dashboard's pure parts: HTML escaping, the sign-in redirect guard, sessions, latency quantiles from
+// The dashboard's pure parts: HTML escaping, the sign-in redirect guard, latency quantiles from
 // histogram buckets, and the request figures sampled from a real prom-client histogram.
 import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { html, jsonScript } from '../src/server/dashboard/html.js';
 import { safeNext } from '../src/server/dashboard/params.js';
 import { quantileOf, RequestStats } from '../src/server/dashboard/request-stats.js';
-import { DashboardSessions } from '../src/server/dashboard/sessions.js';
 
 describe('html templates', () => {
   it('escapes every interpolated value, keeps nested templates and joins lists', () => {
@@ -42,24 +41,6 @@ describe('the sign-in redirect', () => {
       expect(safeNext(bad)).toBe('/dashboard');
     }
     expect(safeNext(undefined)).toBe('/dashboard');
-  });
-});
-
-describe('dashboard sessions', () => {
-  it('accept their own ids until they expire or are revoked, and keep a bounded number', () => {
-    let now = 1_000;
-    const sessions = new DashboardSessions({ ttlMs: 100, maxSessions: 2, now: () => now });
-    const a = sessions.create();
-    expect(sessions.isValid(a)).toBe(true);
-    expect(sessions.isValid(`${a}x`)).toBe(false);
-    expect(sessions.isValid(undefined)).toBe(false);
-    now += 100;
-    expect(sessions.isValid(a)).toBe(false);
-    const b = sessions.create();
-    sessions.revoke(b);
-    expect(sessions.isValid(b)).toBe(false);
-    const [c, d, e] = [sessions.create(), sessions.create(), sessions.create()];
-    expect([sessions.isValid(c), sessions.isValid(d), sessions.isValid(e)]).toEqual([false, true, true]);
   });
 });
 

@@ -73,6 +73,7 @@ describe.each(backends)('store on $dialect', ({ dialect, skipReason }) => {
         '0005_event_idempotency',
         '0006_impressions',
         '0007_tuned_configs',
+        '0008_dashboard_sessions',
       ]);
       expect(await again.countUsers()).toBe(1);
     });

@@ -274,6 +274,14 @@ export interface FeedEventAttributionTable {
   impressed_at: number;
 }
 
+/** A signed-in dashboard session (dashboard-sessions.ts, migration 0008). */
+export interface DashboardSessionTable {
+  /** SHA-256 (base64url) of the cookie's random id; the id itself is never stored. */
+  id_hash: string;
+  /** Epoch ms after which the session is refused (and pruned). */
+  expires_at: number;
+}
+
 export interface Database {
   User: UserTable;
   Post: PostTable;
@@ -291,4 +299,5 @@ export interface Database {
   TunedConfig: TunedConfigTable;
   FeedImpression: FeedImpressionTable;
   FeedEventAttribution: FeedEventAttributionTable;
+  DashboardSession: DashboardSessionTable;
 }

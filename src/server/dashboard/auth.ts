@@ -23,14 +23,14 @@ export class DashboardAuth {
   }
 
   /** A Bearer header decides when present (a wrong one is refused); else the session cookie. */
-  isAuthorised(request: FastifyRequest): boolean {
+  async isAuthorised(request: FastifyRequest): Promise<boolean> {
     const header = request.headers.authorization;
     if (typeof header === 'string' && header !== '') return tokensEqual(bearerToken(header), this.adminToken);
     return this.sessions.isValid(request.cookies[SESSION_COOKIE]);
   }
 
   /** Starts a session and sets its cookie (Secure when the request came over HTTPS). */
-  signIn(request: FastifyRequest, reply: FastifyReply): void {
+  async signIn(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const options: CookieSerializeOptions = {
       httpOnly: true,
       sameSite: 'strict',
@@ -38,11 +38,11 @@ export class DashboardAuth {
       path: DASHBOARD_PREFIX,
       maxAge: Math.floor(this.sessions.ttlMs / 1000),
     };
-    reply.setCookie(SESSION_COOKIE, this.sessions.create(), options);
+    reply.setCookie(SESSION_COOKIE, await this.sessions.create(), options);
   }
 
-  signOut(request: FastifyRequest, reply: FastifyReply): void {
-    this.sessions.revoke(request.cookies[SESSION_COOKIE]);
+  async signOut(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    await this.sessions.revoke(request.cookies[SESSION_COOKIE]);
     reply.clearCookie(SESSION_COOKIE, { path: DASHBOARD_PREFIX });
   }
 
@@ -51,7 +51,7 @@ export class DashboardAuth {
    * afterwards); the JSON API and form posts answer 401.
    */
   readonly guard = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (this.isAuthorised(request)) return;
+    if (await this.isAuthorised(request)) return;
     reply.header('cache-control', 'no-store');
     if (request.method === 'GET' && !request.url.startsWith(`${DASHBOARD_PREFIX}/api/`)) {
       const next = encodeURIComponent(request.url.slice(0, 500));

@@ -37,7 +37,7 @@ function sendFailure(request: FastifyRequest, reply: FastifyReply, status: numbe
 }
 
 export interface DashboardOptions {
-  /** Signed-in sessions (default: 12-hour sessions in memory). */
+  /** Signed-in sessions (default: 12-hour sessions in the store's database, shared by its replicas). */
   sessions?: DashboardSessions;
   /** The database the store was opened from: a SQLite file's figures are then computed in a thread. */
   database?: FiguresWorkerInit;
@@ -51,7 +51,7 @@ export async function registerDashboard(
   app: FastifyInstance,
   server: ServerContext,
   adminToken: string,
-  { sessions = new DashboardSessions(), database }: DashboardOptions = {},
+  { sessions = new DashboardSessions(server.store.db), database }: DashboardOptions = {},
 ): Promise<void> {
   const requests = new RequestStats(server.metrics.httpDuration);
   await requests.start();

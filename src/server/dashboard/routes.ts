@@ -42,7 +42,7 @@ const paramsOf = (request: FastifyRequest) => (request.params ?? {}) as Query;
 export function registerSignInRoutes(app: FastifyInstance, d: DashboardContext): void {
   app.get('/login', hidden, async (request, reply) => {
     const next = safeNext(queryOf(request).next);
-    if (d.auth.isAuthorised(request)) return reply.redirect(next, 303);
+    if (await d.auth.isAuthorised(request)) return reply.redirect(next, 303);
     return sendPage(reply, loginPage({ next }));
   });
 
@@ -68,12 +68,12 @@ export function registerSignInRoutes(app: FastifyInstance, d: DashboardContext):
     if (!form.success || !d.auth.tokenMatches(form.data.token)) {
       return sendPage(reply, loginPage({ next, error: "That is not the server's ADMIN_TOKEN." }), 401);
     }
-    d.auth.signIn(request, reply);
+    await d.auth.signIn(request, reply);
     return reply.redirect(next, 303);
   });
 
   app.post('/logout', hidden, async (request, reply) => {
-    d.auth.signOut(request, reply);
+    await d.auth.signOut(request, reply);
     return reply.redirect(dashboardPath('/login'), 303);
   });
 }

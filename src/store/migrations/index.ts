@@ -10,6 +10,7 @@ import { migration0004 } from './0004_run_history.js';
 import { migration0005 } from './0005_event_idempotency.js';
 import { migration0006 } from './0006_impressions.js';
 import { migration0007 } from './0007_tuned_configs.js';
+import { migration0008 } from './0008_dashboard_sessions.js';
 import type { StoreMigration } from './types.js';
 
 /** Every migration, by name; names sort in the order they run. Append only. */
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, StoreMigration>> = {
   '0005_event_idempotency': migration0005,
   '0006_impressions': migration0006,
   '0007_tuned_configs': migration0007,
+  '0008_dashboard_sessions': migration0008,
 };
 
 /** Serves `MIGRATIONS` to Kysely's Migrator, bound to one dialect. */
