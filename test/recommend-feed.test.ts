@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type {
+  FeedRequest,
   FeedResult,
   LiveEvent,
   ModelSnapshot,
@@ -221,26 +222,17 @@ describe('recommendFeed: composition', () => {
     const fresh = (f: FeedResult) => f.items.filter((i) => i.source === 'fresh').length;
     const s = buildSnapshot(data, { models: ['popular', 'ease'], compose: { freshMinScoreRatio: 0 } });
     for (const userId of [4, 12, 19]) {
-      const own = recommendFeed(s, { userId, model: 'ease', pageSize: 30 });
+      const feed = (composeOptions?: FeedRequest['composeOptions']) =>
+        recommendFeed(s, { userId, model: 'ease', pageSize: 30, ...(composeOptions && { composeOptions }) });
+      const own = feed();
       expect(fresh(own)).toBe(6);
-      const none = recommendFeed(s, {
-        userId,
-        model: 'ease',
-        pageSize: 30,
-        composeOptions: { freshEvery: 0 },
-      });
-      expect(fresh(none)).toBe(0);
-      const often = recommendFeed(s, {
-        userId,
-        model: 'ease',
-        pageSize: 30,
-        composeOptions: { freshEvery: 3 },
-      });
+      expect(fresh(feed({ freshEvery: 0 }))).toBe(0);
+      const often = feed({ freshEvery: 3 });
       expect(fresh(often)).toBe(10);
       // The snapshot's other rules still apply, and a request without overrides is unchanged.
       const runs = often.items.map((i) => postById.get(i.postId)!.creator);
       expect(maxRun(runs)).toBeLessThanOrEqual(s.options.compose.maxCreatorRun);
-      expect(ids(recommendFeed(s, { userId, model: 'ease', pageSize: 30 }))).toEqual(ids(own));
+      expect(ids(feed())).toEqual(ids(own));
     }
   });
 

@@ -95,44 +95,46 @@ export class ServerMetrics {
         if (holder.model) this.set(holder.model.byteSize);
       },
     });
-    new Gauge({
-      name: 'model_snapshot_info',
-      help: 'The snapshot in force (value 1): its stored id, origin and the FeedEvent id it covers',
-      labelNames: ['snapshot_id', 'origin', 'feed_event_watermark', 'built_at'],
-      registers,
-      collect() {
-        this.reset();
-        const m = holder.model;
-        if (m) {
-          this.set(
-            {
-              snapshot_id: String(m.snapshotId ?? 'memory'),
-              origin: m.origin,
-              feed_event_watermark: String(m.feedEventWatermark),
-              built_at: m.builtAt,
-            },
-            1,
-          );
-        }
-      },
-    });
-    new Gauge({
-      name: 'model_configuration_info',
-      help: 'The configuration the snapshot in force was built with (value 1): tuned_id is the stored tuning (empowerverse tune) or "defaults"; serving_since is when this process swapped it in',
-      labelNames: ['tuned_id', 'serving_since'],
-      registers,
-      collect() {
-        // One series at a time: the previous snapshot's configuration goes with its swap.
-        this.reset();
-        const m = holder.model;
-        if (m) {
-          this.set(
-            { tuned_id: m.tuned === null ? 'defaults' : String(m.tuned.id), serving_since: m.servingSince },
-            1,
-          );
-        }
-      },
-    });
+    /**
+     * A gauge of value 1 labelled with what the snapshot in force says of itself: one series at a time,
+     * reset at every scrape, so the previous snapshot's labels go with its swap.
+     */
+    const modelInfo = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      labelsOf: (m: ModelInfo) => Record<L, string>,
+    ) =>
+      new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          if (holder.model) this.set(labelsOf(holder.model) as Partial<Record<L, string>>, 1);
+        },
+      });
+    modelInfo(
+      'model_snapshot_info',
+      'The snapshot in force (value 1): its stored id, origin and the FeedEvent id it covers',
+      ['snapshot_id', 'origin', 'feed_event_watermark', 'built_at'],
+      (m) => ({
+        snapshot_id: String(m.snapshotId ?? 'memory'),
+        origin: m.origin,
+        feed_event_watermark: String(m.feedEventWatermark),
+        built_at: m.builtAt,
+      }),
+    );
+    modelInfo(
+      'model_configuration_info',
+      'The configuration the snapshot in force was built with (value 1): tuned_id is the stored tuning (empowerverse tune) or "defaults"; serving_since is when this process swapped it in',
+      ['tuned_id', 'serving_since'],
+      (m) => ({
+        tuned_id: m.tuned === null ? 'defaults' : String(m.tuned.id),
+        serving_since: m.servingSince,
+      }),
+    );
     this.snapshotSize = new Gauge({
       name: 'model_snapshot_size',
       help: 'Size of the snapshot in force: users, posts, interactions, user-post pairs',
