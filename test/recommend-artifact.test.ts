@@ -52,6 +52,12 @@ describe('snapshot artifact', () => {
     expect(decoded.checksum).toBe(checksum);
     expect(decoded.byteSize).toBe(bytes.length);
     expect(everything(openSnapshot(decoded.data))).toEqual(expected);
+    // The stored column indices keep their compact type (this catalogue has far fewer than 65,536 posts).
+    const similarity = (decoded.data.states.itemknn as { similarity: { indices: unknown } }).similarity;
+    expect(similarity.indices).toBeInstanceOf(Uint16Array);
+    expect((decoded.data.states.sequence as { next: { indices: unknown } }).next.indices).toBeInstanceOf(
+      Uint16Array,
+    );
     // Non-finite options survive JSON (Infinity half-lives).
     expect(decoded.data.options.itemknn.halfLifeSteps).toBe(Number.POSITIVE_INFINITY);
   });

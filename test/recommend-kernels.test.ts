@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { transpose } from '../src/recommend/csr.js';
+import { columnIndexArray, compactColumns, MAX_COMPACT_COLUMNS, transpose } from '../src/recommend/csr.js';
 import { invertSpdInPlace } from '../src/recommend/linalg.js';
+import { buildNeighbourRows, neighbourValue, SparseAccumulator } from '../src/recommend/models/neighbours.js';
 import { analyze, analyzePrototype, buildTfidf } from '../src/recommend/text.js';
 import { selectTopK } from '../src/recommend/topk.js';
 
@@ -92,6 +93,54 @@ describe('transpose', () => {
     expect([...t.indices]).toEqual([0, 1, 0]);
     expect([...t.values]).toEqual([1, 3, 2]);
     expect([...t.origin!]).toEqual([0, 2, 1]);
+  });
+});
+
+describe('compact column indices', () => {
+  const matrix = (cols: number) => ({
+    rows: 2,
+    cols,
+    indptr: Int32Array.from([0, 2, 3]),
+    indices: Int32Array.from([0, cols - 1, 7]),
+    values: Float32Array.from([1, 2, 3]),
+  });
+
+  it('stores columns in 16 bits up to 65,536 columns, and keeps 32 bits past that', () => {
+    const small = compactColumns(matrix(MAX_COMPACT_COLUMNS));
+    expect(small.indices).toBeInstanceOf(Uint16Array);
+    expect([...small.indices]).toEqual([0, MAX_COMPACT_COLUMNS - 1, 7]);
+    expect(small.values).toEqual(Float32Array.from([1, 2, 3]));
+    const large = compactColumns(matrix(MAX_COMPACT_COLUMNS + 1));
+    expect(large.indices).toBeInstanceOf(Int32Array);
+    expect([...large.indices]).toEqual([0, MAX_COMPACT_COLUMNS, 7]);
+    expect(columnIndexArray(MAX_COMPACT_COLUMNS, 3)).toBeInstanceOf(Uint16Array);
+    expect(columnIndexArray(MAX_COMPACT_COLUMNS + 1, 3)).toBeInstanceOf(Int32Array);
+  });
+
+  it('builds neighbour rows with the same entries whichever index width the catalogue needs', () => {
+    // Item i's neighbours: the last column and i + 1, so the largest index is the catalogue's last.
+    const rows = (n: number) =>
+      buildNeighbourRows(
+        n,
+        2,
+        (i, acc) => {
+          if (i >= 3) return;
+          acc.add(n - 1, 1);
+          acc.add(i + 1, 2);
+        },
+        (_i, _j, raw) => raw,
+      );
+    for (const n of [MAX_COMPACT_COLUMNS, MAX_COMPACT_COLUMNS + 10]) {
+      const s = rows(n);
+      expect(s.indices).toBeInstanceOf(n <= MAX_COMPACT_COLUMNS ? Uint16Array : Int32Array);
+      expect([...s.indices.subarray(0, s.indptr[3]!)]).toEqual([1, n - 1, 2, n - 1, 3, n - 1]);
+      expect(neighbourValue(s, 0, n - 1)).toBe(1);
+      expect(neighbourValue(s, 2, 3)).toBe(2);
+      const out = new Float32Array(n);
+      const acc = new SparseAccumulator(out, new Int32Array(n), new Uint8Array(n));
+      acc.addRow(s, 1, 0.5);
+      expect([out[2], out[n - 1], acc.count]).toEqual([1, 0.5, 2]);
+    }
   });
 });
 

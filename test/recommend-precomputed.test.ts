@@ -177,6 +177,9 @@ describe('precomputed rankings', () => {
     const { bytes } = encodeSnapshot(withLists, {});
     const decoded = decodeSnapshot(bytes).data;
     expect(decoded.rankings).toEqual(withLists.rankings);
+    // Column lists are stored in 16 bits here (far fewer than 65,536 posts) and read back as such.
+    expect(decoded.rankings!.cols).toBeInstanceOf(Uint16Array);
+    expect(decoded.rankings!.freshCols).toBeInstanceOf(Uint16Array);
     const opened = openSnapshot(decoded);
     const scored = openSnapshot(data);
     for (const userId of userIds.slice(0, 40)) {

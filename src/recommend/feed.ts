@@ -4,6 +4,7 @@
 
 import { FeedError } from '../shared/errors.js';
 import { filterColumns, indexIn, postColOf, userRowOf } from './base.js';
+import type { ColumnIndices } from './csr.js';
 import {
   type ComposeParams,
   DEFAULT_MODEL,
@@ -208,7 +209,7 @@ function rankingOf(
 }
 
 /** The first `k` columns of a stream into `cols` (and their scores into `scoresOut`); returns how many. */
-function drawTop(stream: ColumnStream, k: number, cols: Int32Array, scoresOut?: Float32Array): number {
+function drawTop(stream: ColumnStream, k: number, cols: ColumnIndices, scoresOut?: Float32Array): number {
   let n = 0;
   while (n < k) {
     const c = stream.next();
@@ -345,7 +346,7 @@ class ListStream implements ColumnStream {
   private pos: number;
 
   constructor(
-    private readonly cols: Int32Array,
+    private readonly cols: ColumnIndices,
     private readonly scores: Float32Array | null,
     private readonly seen: Uint8Array | null,
     from = 0,
@@ -701,9 +702,9 @@ function scoredFeed(
 
 /** Where `rankUserRow` writes: the top unseen posts, and the top unseen fresh posts, with scores. */
 export interface RowRankingBuffers {
-  cols: Int32Array;
+  cols: ColumnIndices;
   scores: Float32Array;
-  freshCols: Int32Array;
+  freshCols: ColumnIndices;
   freshScores: Float32Array;
 }
 

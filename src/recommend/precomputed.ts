@@ -5,11 +5,15 @@
 // prefix of what scoring would rank (selectTopK's order is a strict total order), so both paths serve
 // the same page.
 import type { SnapshotBase } from './base.js';
+import { type ColumnIndices, columnIndexArray } from './csr.js';
 import { DEFAULT_MODEL, PRECOMPUTED_FRESH_DEPTH } from './defaults.js';
 import { rankUserRow } from './feed.js';
 import { type ModelSnapshot, openSnapshot, type RegistryOption, type SnapshotData } from './snapshot.js';
 
-/** Plain data: user row r's list is `cols/scores[offsets[r] .. offsets[r + 1])`, best first. */
+/**
+ * Plain data: user row r's list is `cols/scores[offsets[r] .. offsets[r + 1])`, best first. Column
+ * arrays are compact when the catalogue allows (see `ColumnIndices`): they are a third of a snapshot.
+ */
 export interface PrecomputedRankings {
   /** The model that ranked the lists (requests for another model score as usual). */
   readonly model: string;
@@ -17,7 +21,7 @@ export interface PrecomputedRankings {
   readonly depth: number;
   /** Per user row + 1: start of each row's list. Rows without history have an empty list. */
   readonly offsets: Int32Array;
-  readonly cols: Int32Array;
+  readonly cols: ColumnIndices;
   readonly scores: Float32Array;
   /** 1 where `model` could not score the user and `popular` ranked the list instead. */
   readonly fallback: Uint8Array;
@@ -27,7 +31,7 @@ export interface PrecomputedRankings {
    */
   readonly freshDepth: number;
   readonly freshOffsets: Int32Array;
-  readonly freshCols: Int32Array;
+  readonly freshCols: ColumnIndices;
   readonly freshScores: Float32Array;
 }
 
@@ -81,9 +85,9 @@ export function precomputeRankings(
   }
   const freshOffsets = new Int32Array(nUsers + 1);
   for (let r = 0; r < nUsers; r++) freshOffsets[r + 1] = freshOffsets[r]! + freshLength[r]!;
-  const freshCols = new Int32Array(freshOffsets[nUsers]!);
+  const freshCols = columnIndexArray(base.nPosts, freshOffsets[nUsers]!);
   const freshScores = new Float32Array(freshOffsets[nUsers]!);
-  const cols = new Int32Array(offsets[nUsers]!);
+  const cols = columnIndexArray(base.nPosts, offsets[nUsers]!);
   const scores = new Float32Array(offsets[nUsers]!);
   const fallback = new Uint8Array(nUsers);
   for (const r of listed) {

@@ -21,8 +21,10 @@ export const ARTIFACT_MAGIC = 'EVSNAP\r\n';
  * Bump whenever the layout or the meaning of a stored state changes: older artifacts are then refused.
  * 2: content postings hold each term's strongest posts first (its champion list), `content.maxPostings`.
  * 3: precomputed rankings carry each user's fresh-post ranking.
+ * 4: column indices of the item × item matrices and of the precomputed rankings are Uint16Array when
+ *    the catalogue has at most 65,536 posts.
  */
-export const ARTIFACT_FORMAT_VERSION = 3;
+export const ARTIFACT_FORMAT_VERSION = 4;
 const PREFIX_BYTES = 24;
 const TRAILER_BYTES = 32;
 

@@ -1,6 +1,6 @@
 // `itemknn`: item-item cosine similarity with shrinkage, k neighbours per item, computed sparsely from
 // the post → users and user → posts matrices; a user's score sums the neighbours of their history.
-import type { Csr } from '../csr.js';
+import type { ColumnIndices, Csr } from '../csr.js';
 import type { HistoryRecency } from '../defaults.js';
 import type { UserHistory } from '../history.js';
 import { recencyWeight } from '../history.js';
@@ -18,7 +18,7 @@ export interface ItemKnnParams extends HistoryRecency {
 
 export interface ItemKnnState {
   /** Item × item similarities (k per row, columns ascending). */
-  readonly similarity: Csr;
+  readonly similarity: Csr<ColumnIndices>;
 }
 
 function accumulate(

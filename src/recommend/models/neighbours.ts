@@ -1,7 +1,6 @@
 // Builds a sparse item × item matrix keeping the k strongest neighbours per item, from a per-item
 // accumulation into a dense scratch row; shared by itemknn and the sequence signal.
-import type { Csr } from '../csr.js';
-import { CsrBuilder } from '../csr.js';
+import { type ColumnIndices, type Csr, CsrBuilder, compactColumns } from '../csr.js';
 import { selectTopK } from '../topk.js';
 
 /** Scratch for one item's accumulation: `acc[j]` per touched column j, listed in `touched`. */
@@ -13,14 +12,15 @@ export interface Accumulator {
 
 /**
  * For each item i: `accumulate(i, acc)` adds raw scores, `finish(i, j, raw)` turns them into the stored
- * similarity (≤ 0 drops the entry), and the `k` largest are kept, ordered by column.
+ * similarity (≤ 0 drops the entry), and the `k` largest are kept, ordered by column. The result is
+ * stored in snapshots, so its column indices are compact (see `ColumnIndices`).
  */
 export function buildNeighbourRows(
   nItems: number,
   k: number,
   accumulate: (i: number, acc: Accumulator) => void,
   finish: (i: number, j: number, raw: number) => number,
-): Csr {
+): Csr<ColumnIndices> {
   const acc = new Float32Array(nItems);
   const mark = new Uint8Array(nItems);
   const touched = new Int32Array(nItems);
@@ -54,16 +54,16 @@ export function buildNeighbourRows(
       mark[j] = 0;
     }
   }
-  return builder.build();
+  return compactColumns(builder.build());
 }
 
 /** out[j] += weight · S[i, j] for every stored neighbour j of i. */
-export function addNeighbourRow(s: Csr, i: number, weight: number, out: Float32Array): void {
+export function addNeighbourRow(s: Csr<ColumnIndices>, i: number, weight: number, out: Float32Array): void {
   for (let k = s.indptr[i]!; k < s.indptr[i + 1]!; k++) out[s.indices[k]!]! += weight * s.values[k]!;
 }
 
 /** S[i, j], or 0 when j is not among i's kept neighbours (binary search in the sorted row). */
-export function neighbourValue(s: Csr, i: number, j: number): number {
+export function neighbourValue(s: Csr<ColumnIndices>, i: number, j: number): number {
   let lo = s.indptr[i]!;
   let hi = s.indptr[i + 1]! - 1;
   while (lo <= hi) {
@@ -92,7 +92,7 @@ export class SparseAccumulator {
    * out[j] += weight · S[i, j] for every stored neighbour j of i (the first `limit` of the row only, when
    * given), recording new columns.
    */
-  addRow(s: Csr, i: number, weight: number, limit = Number.POSITIVE_INFINITY): void {
+  addRow(s: Csr<ColumnIndices>, i: number, weight: number, limit = Number.POSITIVE_INFINITY): void {
     const { out, mark, touched } = this;
     const end = Math.min(s.indptr[i + 1]!, s.indptr[i]! + limit);
     for (let k = s.indptr[i]!; k < end; k++) {

@@ -1,6 +1,6 @@
 // Hybrid signal `sequence`: "what people interact with next": for each post, the posts that followed it
 // within a few steps in users' time-ordered histories; a user's score starts from their latest posts.
-import type { Csr } from '../csr.js';
+import type { ColumnIndices, Csr } from '../csr.js';
 import type { HistoryRecency } from '../defaults.js';
 import type { UserHistory } from '../history.js';
 import { recencyWeight } from '../history.js';
@@ -24,7 +24,7 @@ export interface SequenceParams extends HistoryRecency {
 
 export interface SequenceState {
   /** T(i → j), top `neighbours` per i, columns ascending. */
-  readonly next: Csr;
+  readonly next: Csr<ColumnIndices>;
 }
 
 function accumulate(
