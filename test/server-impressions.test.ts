@@ -26,7 +26,11 @@ const stored = (recommId: string) =>
 beforeAll(async () => {
   db = await syncedDatabase({ users: 200, posts: 80, interactions: 3000 });
   server = await startTestServer(db.path, {
-    app: { impressions: { flushMs: 50, pruneMs: 200, attributionWindowMinutes: 60, retentionDays: 30 } },
+    app: {
+      // As `serve` does: the database is named, so batches are written by the impression writer thread.
+      database: { url: db.path },
+      impressions: { flushMs: 50, pruneMs: 200, attributionWindowMinutes: 60, retentionDays: 30 },
+    },
   });
 });
 

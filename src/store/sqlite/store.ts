@@ -48,6 +48,13 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   return new SqliteStore(path, options);
 }
 
+/**
+ * Write transactions here read before they write (a sync's state, the rows an upsert compares), so they
+ * begin IMMEDIATE: the write lock is taken up front, waiting up to the busy timeout. A deferred one would
+ * start as a reader, and in WAL mode its first write fails at once with "database is locked" (no wait)
+ * whenever another connection committed meanwhile — which a serving process's impression writer does
+ * every second.
+ */
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly db: Kysely<Schema>;
@@ -119,7 +126,7 @@ export class SqliteStore implements Store {
         const n = upserter.write(records as readonly Readonly<Record<string, unknown>>[]);
         st.checkpoint.run(source, checkpoint.page + 1, checkpoint.pageSize, startedAt);
         return n;
-      })();
+      }).immediate();
       return { changed, unchanged: records.length - changed };
     });
   }
@@ -129,7 +136,7 @@ export class SqliteStore implements Store {
       const upserter = this.upserter(SUMMARY_SPEC);
       const changed = this.sqlite.transaction(() =>
         upserter.write(rows as unknown as readonly Readonly<Record<string, unknown>>[]),
-      )();
+      ).immediate();
       return { changed, unchanged: rows.length - changed };
     });
   }
@@ -161,7 +168,7 @@ export class SqliteStore implements Store {
           }
         }
         return state;
-      })();
+      }).immediate();
     });
   }
 
@@ -179,7 +186,7 @@ export class SqliteStore implements Store {
         st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
         const table = interactionTable(source);
         if (table !== undefined) restoreIndexes(this.sqlite, table);
-      })();
+      }).immediate();
     });
   }
 

@@ -1,0 +1,40 @@
+// The impression writer thread (see impression-writer.ts): owns one connection and writes each batch it is
+// sent in one transaction, in the order sent, answering each. Its commits (and the WAL checkpoints they
+// trigger) cost this thread, not the serving event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+import { describeError } from '../shared/errors.js';
+import { BATCH_NICE, lowerThisThreadPriority } from '../shared/fork-module.js';
+import { insertImpressions } from '../store/impressions.js';
+import { openStore } from '../store/open.js';
+import type { FromImpressionWriter, ImpressionWriterInit, ToImpressionWriter } from './impression-writer.js';
+
+const port = parentPort;
+if (port === null) throw new Error('impression-writer-thread.ts runs as a worker thread only');
+const init = workerData as ImpressionWriterInit;
+
+// Bookkeeping, not the answer to a request: it yields the cores to the HTTP and scoring threads (the
+// buffer in front of it is bounded, so a starved writer drops impressions, counted, rather than stalls).
+lowerThisThreadPriority(BATCH_NICE);
+
+const opening = openStore(init.database, { migrate: false, ...(init.schema ? { schema: init.schema } : {}) });
+// Writes run one after another: a batch's transaction ends before the next begins.
+let queue: Promise<unknown> = Promise.resolve();
+
+port.on('message', (message: ToImpressionWriter) => {
+  if (message.type === 'close') {
+    queue = queue.then(async () => {
+      await (await opening.catch(() => null))?.close();
+      port.close();
+    });
+    return;
+  }
+  const { id, batch } = message;
+  queue = queue.then(async () => {
+    try {
+      await insertImpressions((await opening).db, batch);
+      port.postMessage({ type: 'written', id } satisfies FromImpressionWriter);
+    } catch (error) {
+      port.postMessage({ type: 'failed', id, message: describeError(error) } satisfies FromImpressionWriter);
+    }
+  });
+});
