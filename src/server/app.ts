@@ -137,7 +137,7 @@ export async function buildApp({
     store,
     metrics,
     // Another connection can reach the database: batches are written from a thread of their own.
-    ...(database && !isInMemoryDatabase(database.url)
+    ...(database && !process.env.EV_NO_WRITER && !isInMemoryDatabase(database.url)
       ? {
           writer: threadImpressionWriter({
             database: database.url,

@@ -40,6 +40,12 @@ export type FromImpressionWriter =
   | { type: 'written'; id: number }
   | { type: 'failed'; id: number; message: string };
 
+/**
+ * The writer's heap: a batch is short-lived garbage (a few MB a second), so a small young generation
+ * collects it as well as V8's default one, which kept ~13 MB more resident beside the snapshot (48 MB heap against 35 here).
+ */
+const WRITER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 type Pending = { resolve: () => void; reject: (error: Error) => void };
 
 /**
@@ -58,7 +64,11 @@ export function threadImpressionWriter(init: ImpressionWriterInit): ImpressionWr
   };
 
   const start = (): Worker => {
-    const thread = startModuleThread(siblingModuleUrl(import.meta.url, 'impression-writer-thread'), init);
+    const thread = startModuleThread(
+      siblingModuleUrl(import.meta.url, 'impression-writer-thread'),
+      init,
+      WRITER_HEAP_LIMITS,
+    );
     thread.on('message', (message: FromImpressionWriter) => {
       const settle = pending.get(message.id);
       if (settle === undefined) return;

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 
 /**
  * Niceness for batch work beside a serving process (model builds, syncs). CFS gives a nice-5 process
@@ -125,8 +125,15 @@ export function forkModule(entry: URL, options: ForkModuleOptions = {}): ChildPr
  * entry through tsx's registration API (worker threads do not inherit the loader).
  * @example const worker = startModuleThread(siblingModuleUrl(import.meta.url, 'model-worker'));
  */
-export function startModuleThread(entry: URL, workerData?: unknown): Worker {
-  const options = workerData === undefined ? {} : { workerData };
+export function startModuleThread(
+  entry: URL,
+  workerData?: unknown,
+  resourceLimits?: ResourceLimits,
+): Worker {
+  const options = {
+    ...(workerData === undefined ? {} : { workerData }),
+    ...(resourceLimits === undefined ? {} : { resourceLimits }),
+  };
   if (!isTypeScript(entry)) return new Worker(entry, options);
   const api = tsxEntryUrl('./esm/api', './dist/esm/api/index.mjs');
   const code = `import { register } from ${JSON.stringify(api)}; register();\nawait import(${JSON.stringify(entry.href)});`;
