@@ -88,11 +88,22 @@ describe.each(backends)('snapshot artifacts on $dialect', ({ dialect, skipReason
       expect(meta.chunkCount).toBe(10);
 
       let asked = -1;
-      const out = await readSnapshotArtifact(store, meta.id, (n) => {
-        asked = n;
-        return new Uint8Array(new SharedArrayBuffer(n));
-      });
+      let target: Uint8Array | undefined;
+      // Called once per batch of chunks, after its bytes are in place.
+      const copiedAtBatchEnd: number[] = [];
+      const out = await readSnapshotArtifact(
+        store,
+        meta.id,
+        (n) => {
+          asked = n;
+          target = new Uint8Array(new SharedArrayBuffer(n));
+          return target;
+        },
+        { afterBatch: () => copiedAtBatchEnd.push(target?.[source.length - 1] ?? -1) },
+      );
       expect(asked).toBe(source.length);
+      // 10 chunks of 32 KiB fit one batch of 8 MiB: one call, once the last byte was copied.
+      expect(copiedAtBatchEnd).toEqual([source[source.length - 1]]);
       expect(out.buffer).toBeInstanceOf(SharedArrayBuffer);
       expect(Buffer.from(out).equals(Buffer.from(source))).toBe(true);
     });

@@ -65,6 +65,9 @@ describe('SQLite write transactions', () => {
     expect(commits).toBeGreaterThan(100);
     expect(cycles).toBeGreaterThan(50);
     expect(failures).toEqual([]);
-    expect(await store.getSyncState('users')).toMatchObject({ status: 'complete', lastRecordCount: cycles - 1 });
+    expect(await store.getSyncState('users')).toMatchObject({
+      status: 'complete',
+      lastRecordCount: cycles - 1,
+    });
   });
 });

@@ -125,11 +125,7 @@ export function forkModule(entry: URL, options: ForkModuleOptions = {}): ChildPr
  * entry through tsx's registration API (worker threads do not inherit the loader).
  * @example const worker = startModuleThread(siblingModuleUrl(import.meta.url, 'model-worker'));
  */
-export function startModuleThread(
-  entry: URL,
-  workerData?: unknown,
-  resourceLimits?: ResourceLimits,
-): Worker {
+export function startModuleThread(entry: URL, workerData?: unknown, resourceLimits?: ResourceLimits): Worker {
   const options = {
     ...(workerData === undefined ? {} : { workerData }),
     ...(resourceLimits === undefined ? {} : { resourceLimits }),

@@ -283,12 +283,14 @@ export async function updateSnapshotArtifactHeader(
  * exactly that many bytes), a few MiB of chunks at a time, in order. Throws `FeedError('not_found')` for
  * a snapshot that does not exist or is incomplete, and `FeedError('store_failed')` naming the snapshot
  * when a chunk is missing or the sizes do not add up. The checksum is not verified (the caller does).
+ * `afterBatch` runs once each batch is copied, when its chunk buffers are garbage.
  * @example const bytes = await readSnapshotArtifact(store, id, (n) => new Uint8Array(new SharedArrayBuffer(n)));
  */
 export async function readSnapshotArtifact(
   store: Store,
   id: number,
   allocate: (byteSize: number) => Uint8Array = (n) => new Uint8Array(n),
+  { afterBatch }: { afterBatch?: () => void } = {},
 ): Promise<Uint8Array> {
   const row = await findRow(store, id);
   if (row === undefined) throw new FeedError('not_found', `model snapshot ${id} does not exist`);
@@ -340,6 +342,7 @@ export async function readSnapshotArtifact(
       out.set(r.data, seq * chunkBytes);
       seq++;
     }
+    if (seq === end) afterBatch?.();
     if (seq < end) {
       // Deleted while we read? Then say so rather than call it damaged.
       if ((await getSnapshotArtifactMeta(store, id)) === null) {

@@ -122,11 +122,13 @@ export class SqliteStore implements Store {
       const upserter = this.upserter(SOURCE_SPECS[source]);
       const st = this.prepared();
       const startedAt = this.now().toISOString();
-      const changed = this.sqlite.transaction(() => {
-        const n = upserter.write(records as readonly Readonly<Record<string, unknown>>[]);
-        st.checkpoint.run(source, checkpoint.page + 1, checkpoint.pageSize, startedAt);
-        return n;
-      }).immediate();
+      const changed = this.sqlite
+        .transaction(() => {
+          const n = upserter.write(records as readonly Readonly<Record<string, unknown>>[]);
+          st.checkpoint.run(source, checkpoint.page + 1, checkpoint.pageSize, startedAt);
+          return n;
+        })
+        .immediate();
       return { changed, unchanged: records.length - changed };
     });
   }
@@ -134,9 +136,9 @@ export class SqliteStore implements Store {
   async writeSummaries(rows: readonly PostSummaryRow[]): Promise<WriteResult> {
     return this.guard('writing PostSummary rows', () => {
       const upserter = this.upserter(SUMMARY_SPEC);
-      const changed = this.sqlite.transaction(() =>
-        upserter.write(rows as unknown as readonly Readonly<Record<string, unknown>>[]),
-      ).immediate();
+      const changed = this.sqlite
+        .transaction(() => upserter.write(rows as unknown as readonly Readonly<Record<string, unknown>>[]))
+        .immediate();
       return { changed, unchanged: rows.length - changed };
     });
   }
@@ -152,41 +154,45 @@ export class SqliteStore implements Store {
     assertPageSize(pageSize);
     return this.guard(`beginning a sync of ${source}`, () => {
       const st = this.prepared();
-      return this.sqlite.transaction(() => {
-        const previous = st.getState.get(source) as SyncStateTable | undefined;
-        const { state, fresh } = planBeginSync(
-          previous === undefined ? null : syncStateFromRow(previous),
-          source,
-          pageSize,
-          this.now().toISOString(),
-        );
-        if (fresh) st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
-        const table = interactionTable(source);
-        if (fresh && this.deferIndexesOnLoad && table !== undefined) {
-          if (this.sqlite.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get() === undefined) {
-            deferIndexes(this.sqlite, table);
+      return this.sqlite
+        .transaction(() => {
+          const previous = st.getState.get(source) as SyncStateTable | undefined;
+          const { state, fresh } = planBeginSync(
+            previous === undefined ? null : syncStateFromRow(previous),
+            source,
+            pageSize,
+            this.now().toISOString(),
+          );
+          if (fresh) st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
+          const table = interactionTable(source);
+          if (fresh && this.deferIndexesOnLoad && table !== undefined) {
+            if (this.sqlite.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get() === undefined) {
+              deferIndexes(this.sqlite, table);
+            }
           }
-        }
-        return state;
-      }).immediate();
+          return state;
+        })
+        .immediate();
     });
   }
 
   async completeSync(source: SyncState['source'], recordCount: number): Promise<void> {
     this.guard(`completing the sync of ${source}`, () => {
       const st = this.prepared();
-      this.sqlite.transaction(() => {
-        const previous = st.getState.get(source) as SyncStateTable | undefined;
-        const state = planCompleteSync(
-          previous === undefined ? null : syncStateFromRow(previous),
-          source,
-          recordCount,
-          this.now().toISOString(),
-        );
-        st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
-        const table = interactionTable(source);
-        if (table !== undefined) restoreIndexes(this.sqlite, table);
-      }).immediate();
+      this.sqlite
+        .transaction(() => {
+          const previous = st.getState.get(source) as SyncStateTable | undefined;
+          const state = planCompleteSync(
+            previous === undefined ? null : syncStateFromRow(previous),
+            source,
+            recordCount,
+            this.now().toISOString(),
+          );
+          st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
+          const table = interactionTable(source);
+          if (table !== undefined) restoreIndexes(this.sqlite, table);
+        })
+        .immediate();
     });
   }
 
