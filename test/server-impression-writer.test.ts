@@ -117,3 +117,16 @@ describe('impression writer thread on a database that refuses the write', () => 
     expect(stored).toMatchObject({ userId: 3, postIds: [9] });
   });
 });
+
+describe('impression writer thread on a database it cannot open', () => {
+  it('fails each write with the reason the database gave', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'impression-writer-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    // A folder where the database file should be: SQLite cannot open it.
+    const writer = threadImpressionWriter({ database: dir });
+    const batch: Impression[] = [{ recommId: 'r1', userId: 1, route: 'feed', arm: 'a', postIds: [1], at: 0 }];
+    await expect(writer.write(batch)).rejects.toThrow(/cannot open SQLite database/);
+    await expect(writer.write(batch)).rejects.toThrow(/cannot open SQLite database/);
+    await writer.close();
+  });
+});

@@ -23,6 +23,9 @@ const opening = openStore(init.database, {
   cacheSizeMiB: SERVING_PAGE_CACHE_MIB,
   ...(init.schema ? { schema: init.schema } : {}),
 });
+// A database that cannot be opened fails each write with its reason (below); unobserved, the rejection
+// would end the thread instead, and each write would only learn that it ended.
+opening.catch(() => {});
 // Writes run one after another: a batch's transaction ends before the next begins.
 let queue: Promise<unknown> = Promise.resolve();
 
