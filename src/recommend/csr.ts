@@ -12,7 +12,7 @@ export type ColumnIndices = Int32Array | Uint16Array;
 /** Largest column count whose indices fit `Uint16Array`. */
 export const MAX_COMPACT_COLUMNS = 0x10000;
 
-/** A zeroed index array of `length` for columns `0 .. cols - 1`: Uint16Array when they fit, else Int32Array. */
+/** A zeroed index array of `length` for columns `0 .. cols - 1`: Uint16Array when they fit, else Int32. */
 export function columnIndexArray(cols: number, length: number): ColumnIndices {
   return cols <= MAX_COMPACT_COLUMNS ? new Uint16Array(length) : new Int32Array(length);
 }

@@ -137,7 +137,7 @@ export async function buildApp({
     store,
     metrics,
     // Another connection can reach the database: batches are written from a thread of their own.
-    ...(database && !process.env.EV_NO_WRITER && !isInMemoryDatabase(database.url)
+    ...(database && !isInMemoryDatabase(database.url)
       ? {
           writer: threadImpressionWriter({
             database: database.url,

@@ -42,7 +42,8 @@ export type FromImpressionWriter =
 
 /**
  * The writer's heap: a batch is short-lived garbage (a few MB a second), so a small young generation
- * collects it as well as V8's default one, which kept ~13 MB more resident beside the snapshot (48 MB heap against 35 here).
+ * collects it as well as V8's default one, which kept ~13 MB more resident beside the snapshot (a 48 MB
+ * heap against 35 here).
  */
 const WRITER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8 };
 

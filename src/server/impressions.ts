@@ -1,8 +1,9 @@
 // The impression log of one serving process: every served page with posts gets a `recomm_id` and is
 // buffered in memory, then written to the store in batches by a timer, off the request path (a feed never
-// waits for a write) and, in a server, off the event loop (impression-writer.ts). The buffer is bounded: past it, impressions are dropped and counted. A second timer
-// prunes impressions past the retention bound. Events are attributed to an impression here: the one the
-// client names, or else the newest one showing that post to that user within the attribution window.
+// waits for a write) and, in a server, off the event loop (impression-writer.ts). The buffer is bounded:
+// past it, impressions are dropped and counted. A second timer prunes impressions past the retention
+// bound. Events are attributed to an impression here: the one the client names, or else the newest one
+// showing that post to that user within the attribution window.
 import { v7 as timeOrderedUuid } from 'uuid';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
