@@ -48,13 +48,6 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   return new SqliteStore(path, options);
 }
 
-/**
- * Write transactions here read before they write (a sync's state, the rows an upsert compares), so they
- * begin IMMEDIATE: the write lock is taken up front, waiting up to the busy timeout. A deferred one would
- * start as a reader, and in WAL mode its first write fails at once with "database is locked" (no wait)
- * whenever another connection committed meanwhile — which a serving process's impression writer does
- * every second.
- */
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   readonly db: Kysely<Schema>;
@@ -122,13 +115,11 @@ export class SqliteStore implements Store {
       const upserter = this.upserter(SOURCE_SPECS[source]);
       const st = this.prepared();
       const startedAt = this.now().toISOString();
-      const changed = this.sqlite
-        .transaction(() => {
-          const n = upserter.write(records as readonly Readonly<Record<string, unknown>>[]);
-          st.checkpoint.run(source, checkpoint.page + 1, checkpoint.pageSize, startedAt);
-          return n;
-        })
-        .immediate();
+      const changed = this.writeTransaction(() => {
+        const n = upserter.write(records as readonly Readonly<Record<string, unknown>>[]);
+        st.checkpoint.run(source, checkpoint.page + 1, checkpoint.pageSize, startedAt);
+        return n;
+      });
       return { changed, unchanged: records.length - changed };
     });
   }
@@ -136,9 +127,9 @@ export class SqliteStore implements Store {
   async writeSummaries(rows: readonly PostSummaryRow[]): Promise<WriteResult> {
     return this.guard('writing PostSummary rows', () => {
       const upserter = this.upserter(SUMMARY_SPEC);
-      const changed = this.sqlite
-        .transaction(() => upserter.write(rows as unknown as readonly Readonly<Record<string, unknown>>[]))
-        .immediate();
+      const changed = this.writeTransaction(() =>
+        upserter.write(rows as unknown as readonly Readonly<Record<string, unknown>>[]),
+      );
       return { changed, unchanged: rows.length - changed };
     });
   }
@@ -154,45 +145,41 @@ export class SqliteStore implements Store {
     assertPageSize(pageSize);
     return this.guard(`beginning a sync of ${source}`, () => {
       const st = this.prepared();
-      return this.sqlite
-        .transaction(() => {
-          const previous = st.getState.get(source) as SyncStateTable | undefined;
-          const { state, fresh } = planBeginSync(
-            previous === undefined ? null : syncStateFromRow(previous),
-            source,
-            pageSize,
-            this.now().toISOString(),
-          );
-          if (fresh) st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
-          const table = interactionTable(source);
-          if (fresh && this.deferIndexesOnLoad && table !== undefined) {
-            if (this.sqlite.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get() === undefined) {
-              deferIndexes(this.sqlite, table);
-            }
+      return this.writeTransaction(() => {
+        const previous = st.getState.get(source) as SyncStateTable | undefined;
+        const { state, fresh } = planBeginSync(
+          previous === undefined ? null : syncStateFromRow(previous),
+          source,
+          pageSize,
+          this.now().toISOString(),
+        );
+        if (fresh) st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
+        const table = interactionTable(source);
+        if (fresh && this.deferIndexesOnLoad && table !== undefined) {
+          if (this.sqlite.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get() === undefined) {
+            deferIndexes(this.sqlite, table);
           }
-          return state;
-        })
-        .immediate();
+        }
+        return state;
+      });
     });
   }
 
   async completeSync(source: SyncState['source'], recordCount: number): Promise<void> {
     this.guard(`completing the sync of ${source}`, () => {
       const st = this.prepared();
-      this.sqlite
-        .transaction(() => {
-          const previous = st.getState.get(source) as SyncStateTable | undefined;
-          const state = planCompleteSync(
-            previous === undefined ? null : syncStateFromRow(previous),
-            source,
-            recordCount,
-            this.now().toISOString(),
-          );
-          st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
-          const table = interactionTable(source);
-          if (table !== undefined) restoreIndexes(this.sqlite, table);
-        })
-        .immediate();
+      this.writeTransaction(() => {
+        const previous = st.getState.get(source) as SyncStateTable | undefined;
+        const state = planCompleteSync(
+          previous === undefined ? null : syncStateFromRow(previous),
+          source,
+          recordCount,
+          this.now().toISOString(),
+        );
+        st.putState.run(...SYNC_STATE_COLUMNS.map((c) => syncStateToRow(state)[c]));
+        const table = interactionTable(source);
+        if (table !== undefined) restoreIndexes(this.sqlite, table);
+      });
     });
   }
 
@@ -219,6 +206,17 @@ export class SqliteStore implements Store {
   }
 
   /** Runs `work`, turning any database error into a FeedError naming what failed and the file. */
+  /**
+   * Runs `work` in a write transaction that begins IMMEDIATE: the write lock is taken up front, waiting
+   * up to the busy timeout. These transactions read before they write (a sync's state), and a deferred
+   * one would start as a reader: in WAL mode its first write then fails at once with "database is
+   * locked" (no wait) whenever another connection committed meanwhile — which a serving process's
+   * impression writer does every second.
+   */
+  private writeTransaction<T>(work: () => T): T {
+    return this.sqlite.transaction(work).immediate();
+  }
+
   private guard<T>(what: string, work: () => T): T {
     try {
       return work();
