@@ -3,10 +3,14 @@
 // prints build seconds, peak RSS and in-process feed latency (p50/p99 over 10,000 random users, page 20).
 //
 //   npx tsx bench/model.ts [--users N] [--posts N] [--interactions N] [--requests N] [--models a,b,…]
+//   npx tsx bench/model.ts --catalogue 20000,100000   (npm run bench:model:catalogue)
 //
 // `--models` picks the models to build (default: the default set; e.g. add `ials` to time it too).
+// `--catalogue` (issue 7: per-request cost must not grow with the number of posts) builds one snapshot
+// per catalogue size over the same users and interaction count, and prints the cost of a scored feed
+// at each size as a ratio to the smallest: measured in one run, so machine noise cancels.
 import { pathToFileURL } from 'node:url';
-import type { ModelName } from '../src/recommend/index.js';
+import type { ModelName, ModelSnapshot } from '../src/recommend/index.js';
 import { buildSnapshot, recommendFeed } from '../src/recommend/index.js';
 import { mulberry32 } from '../src/recommend/random.js';
 import type { InteractionColumns, PostContent, TrainingData } from '../src/recommend/types.js';
@@ -26,6 +30,7 @@ const USERS = flag('users', 100_000);
 const POSTS = flag('posts', 20_000);
 const INTERACTIONS = flag('interactions', 2_000_000);
 const REQUESTS = flag('requests', 10_000);
+const CATALOGUES = listFlag('catalogue')?.map(Number);
 const CATEGORIES = 24;
 const NOW = Date.UTC(2025, 0, 1) / 1000;
 const DAY = 86_400;
@@ -78,7 +83,8 @@ function sample(cdf: Float64Array, u: number): number {
 }
 
 /** The synthetic dataset: same seed, same data. */
-export function generate(seed = 7): TrainingData {
+export function generate(seed = 7, nPosts = POSTS): TrainingData {
+  const POSTS = nPosts;
   const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   // Posts: category by a mild Zipf, creator among 2,000, created over the last 180 days.
@@ -158,14 +164,13 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-/** Runs the benchmark and prints its report. */
-function main(): void {
+/** Generates the dataset of `posts` posts and builds its snapshot, printing both steps' figures. */
+function buildFor(posts: number): { snapshot: ModelSnapshot; buildSeconds: number } {
   const g0 = performance.now();
-  const data = generate();
+  const data = generate(7, posts);
   console.log(
-    `generated ${USERS} users, ${POSTS} posts, ${data.interactions.length} interactions in ${((performance.now() - g0) / 1000).toFixed(1)} s`,
+    `generated ${USERS} users, ${posts} posts, ${data.interactions.length} interactions in ${((performance.now() - g0) / 1000).toFixed(1)} s`,
   );
-
   const b0 = performance.now();
   const models = listFlag('models') as ModelName[] | undefined;
   const snapshot = buildSnapshot(data, models ? { models } : {});
@@ -176,28 +181,52 @@ function main(): void {
     .join(', ');
   console.log(`build: ${buildSeconds.toFixed(2)} s (${parts}); ${snapshot.stats.pairs} user-post pairs`);
   for (const note of snapshot.stats.notes) console.log(`note: ${note}`);
+  return { snapshot, buildSeconds };
+}
 
-  // The default model when built, else the first personal model that is (e.g. `--models popular,ials`).
-  const model = snapshot.models.has('hybrid')
+/** The default model when built, else the first personal model that is (e.g. `--models popular,ials`). */
+const servedModel = (snapshot: ModelSnapshot) =>
+  snapshot.models.has('hybrid')
     ? 'hybrid'
     : ([...snapshot.models.keys()].find((m) => m !== 'popular') ?? 'popular');
+
+interface Latency {
+  mean: number;
+  p50: number;
+  p99: number;
+}
+
+/** Times `run(userId)` over `count` random users (after 200 warm-up calls), in ms. */
+function timeUsers(count: number, run: (userId: number) => void): Latency {
   const rand = mulberry32(99);
-  const latencies = new Float64Array(REQUESTS);
-  for (let w = 0; w < 200; w++)
-    recommendFeed(snapshot, { userId: 1 + Math.floor(rand() * USERS), pageSize: 20, model });
-  for (let i = 0; i < REQUESTS; i++) {
+  for (let w = 0; w < 200; w++) run(1 + Math.floor(rand() * USERS));
+  const latencies = new Float64Array(count);
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
     const userId = 1 + Math.floor(rand() * USERS);
     const t = process.hrtime.bigint();
-    recommendFeed(snapshot, { userId, pageSize: 20, model });
-    latencies[i] = Number(process.hrtime.bigint() - t) / 1e6;
+    run(userId);
+    sum += latencies[i] = Number(process.hrtime.bigint() - t) / 1e6;
   }
   latencies.sort();
+  return count > 0
+    ? { mean: sum / count, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+    : { mean: Number.NaN, p50: Number.NaN, p99: Number.NaN };
+}
+
+const feedOf = (snapshot: ModelSnapshot) => {
+  const model = servedModel(snapshot);
+  return (userId: number) => recommendFeed(snapshot, { userId, pageSize: 20, model });
+};
+
+/** Runs the benchmark and prints its report. */
+function main(): void {
+  const { snapshot, buildSeconds } = buildFor(POSTS);
+  const { p50, p99 } = timeUsers(REQUESTS, feedOf(snapshot));
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
-  const p50 = REQUESTS > 0 ? percentile(latencies, 0.5) : Number.NaN;
-  const p99 = REQUESTS > 0 ? percentile(latencies, 0.99) : Number.NaN;
   console.log(`peak RSS: ${maxRssMb.toFixed(0)} MB`);
   console.log(
-    `feed latency (${model}, page 20, ${REQUESTS} random users): p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`,
+    `feed latency (${servedModel(snapshot)}, page 20, ${REQUESTS} random users): p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms`,
   );
   const ok = (pass: boolean) => (pass ? 'ok' : 'MISSED');
   console.log(
@@ -205,4 +234,47 @@ function main(): void {
   );
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();
+/**
+ * Largest growth of the per-feed cost accepted over the sweep, as an exponent of the catalogue ratio:
+ * 5× the posts may cost at most 5^0.25 ≈ 1.5× per feed — what cache misses on larger arrays cost when
+ * the work itself is per candidate — where any pass over the catalogue would show as ~5×.
+ */
+const FLAT_EXPONENT = 0.25;
+
+/** The catalogue sweep (see the header). */
+function catalogueSweep(sizes: number[]): void {
+  if (sizes.length < 2 || sizes.some((n) => !Number.isSafeInteger(n) || n < 100))
+    throw new Error(
+      `--catalogue takes two or more post counts ≥ 100, comma-separated; got ${sizes.join(',')}`,
+    );
+  const rows: { posts: number; feed: Latency }[] = [];
+  for (const posts of sizes) {
+    const { snapshot } = buildFor(posts);
+    const feed = timeUsers(REQUESTS, feedOf(snapshot));
+    rows.push({ posts, feed });
+    console.log(
+      `  ${posts} posts: feed of 20 mean ${feed.mean.toFixed(3)} ms, p50 ${feed.p50.toFixed(3)}, p99 ${feed.p99.toFixed(3)}`,
+    );
+  }
+  const first = rows[0]!;
+  console.log(
+    `\nper-feed cost against the catalogue (${USERS} users, ${INTERACTIONS} interactions, ${REQUESTS} random users each):`,
+  );
+  console.log('posts      × posts  mean ms  × mean  p50 ms  p99 ms');
+  for (const { posts, feed } of rows) {
+    console.log(
+      `${String(posts).padEnd(10)} ${(posts / first.posts).toFixed(1).padStart(7)}  ${feed.mean.toFixed(3).padStart(7)}  ${(feed.mean / first.feed.mean).toFixed(2).padStart(6)}  ${feed.p50.toFixed(3).padStart(6)}  ${feed.p99.toFixed(3).padStart(6)}`,
+    );
+  }
+  const last = rows[rows.length - 1]!;
+  const allowed = (last.posts / first.posts) ** FLAT_EXPONENT;
+  const growth = last.feed.mean / first.feed.mean;
+  console.log(
+    `target: per-feed cost flat in the catalogue (× feed ≤ ${allowed.toFixed(2)} at ${(last.posts / first.posts).toFixed(1)}× the posts): ${growth <= allowed ? 'ok' : 'MISSED'} (${growth.toFixed(2)})`,
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (CATALOGUES) catalogueSweep(CATALOGUES);
+  else main();
+}

@@ -193,18 +193,25 @@ function rankingOf(
   const { scores, seen, cands, candMark } = snapshot.scratch;
   if (!s.twoStage) return new RankedStream(scores, seen, filter, depth);
   const { count, rest } = s.twoStage;
-  let scored = cands.subarray(0, count);
-  if (filter) scored = scored.filter((c) => indexIn(filter, c) >= 0);
-  const best = new RankedStream(scores, seen, scored, depth);
-  let others: ColumnStream;
-  if (filter) {
-    const unscored = filter.filter((c) => candMark[c] === 0);
-    others = rest
-      ? new RankedStream(rest.scores, seen, unscored, depth)
-      : new ListStream(unscored, null, seen);
-  } else {
-    others = new RestStream(rest, seen, candMark, depth);
+  if (!filter) {
+    const best = new RankedStream(scores, seen, cands.subarray(0, count), depth);
+    return new MergedStream(best, new RestStream(rest, seen, candMark, depth));
   }
+  // One pass over the filter splits it by the candidate marks: O(filter), where testing each candidate's
+  // membership by binary search cost O(candidates × log filter) — per request, for the fresh slots too.
+  const scored = new Int32Array(filter.length);
+  const unscored = new Int32Array(filter.length);
+  let nScored = 0;
+  let nUnscored = 0;
+  for (let i = 0; i < filter.length; i++) {
+    const c = filter[i]!;
+    if (candMark[c] !== 0) scored[nScored++] = c;
+    else unscored[nUnscored++] = c;
+  }
+  const best = new RankedStream(scores, seen, scored.subarray(0, nScored), depth);
+  const others = rest
+    ? new RankedStream(rest.scores, seen, unscored.subarray(0, nUnscored), depth)
+    : new ListStream(unscored.subarray(0, nUnscored), null, seen);
   return new MergedStream(best, others);
 }
 

@@ -154,10 +154,12 @@ function restOf(env: Env, cold: boolean, history: UserHistory): RestEntry | null
 }
 
 /**
- * A user-dependent part's scores in its own scratch and the map that weights and normalises them: it
- * adds scale × (values[c] − lo) to each post c of `touched[0..count)` (every post when `touched` is null)
- * and nothing elsewhere. Sparse parts only visit the posts they score; every other post sits at the
- * floor, which normalises to 0. `clear` a contribution after use.
+ * A user-dependent part's weighted, normalised scores: it adds scale × (values[t] − lo) to post
+ * touched[t] for t in [0, count) — for a dense part `touched` is null and t is the post itself — and
+ * nothing elsewhere. Sparse parts only visit the posts they score; every other post sits at the floor,
+ * which normalises to 0. A sparse part's values are gathered in `touched` order while its min and max are
+ * found (its scratch row is left zero at once), so the blend then reads them in sequence: per candidate,
+ * one random access fewer into a catalogue-sized array, which is what grows with the catalogue.
  */
 interface Contribution {
   values: Float32Array;
@@ -176,14 +178,18 @@ function contributionOf(env: Env, part: Part, history: UserHistory): Contributio
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   if (model.scoreSparse) {
-    values = env.scratch.floats(`hybrid.sparse.${name}`, nPosts);
+    const row = env.scratch.floats(`hybrid.sparse.${name}`, nPosts);
     touched = env.scratch.ints(`hybrid.touched.${name}`, nPosts);
-    const r = model.scoreSparse(history, values, touched, scoreOptions(env, name));
+    const r = model.scoreSparse(history, row, touched, scoreOptions(env, name));
     if (!r) return null;
     count = r.count;
+    values = env.scratch.floats(`hybrid.gathered.${name}`, nPosts);
     if (count < nPosts) min = max = r.floor;
     for (let t = 0; t < count; t++) {
-      const v = values[touched[t]!]!;
+      const c = touched[t]!;
+      const v = row[c]!;
+      row[c] = 0;
+      values[t] = v;
       if (v < min) min = v;
       if (v > max) max = v;
     }
@@ -197,17 +203,8 @@ function contributionOf(env: Env, part: Part, history: UserHistory): Contributio
     }
   }
   const lo = env.params.normalisation === 'max' ? 0 : min;
-  const contribution = { values, touched, count, lo, scale: w / (max - lo) };
-  if (!(max > lo)) {
-    clear(contribution);
-    return null;
-  }
-  return contribution;
-}
-
-/** Leaves a sparse contribution's scratch all zero again. */
-function clear({ values, touched, count }: Contribution): void {
-  if (touched) for (let t = 0; t < count; t++) values[touched[t]!] = 0;
+  if (!(max > lo)) return null;
+  return { values, touched, count, lo, scale: w / (max - lo) };
 }
 
 /**
@@ -236,7 +233,7 @@ function scoreCandidates(
     const { values, touched, lo, scale } = contribution;
     for (let t = 0; t < contribution.count; t++) {
       const c = touched ? touched[t]! : t;
-      const v = scale * (values[c]! - lo);
+      const v = scale * (values[t]! - lo);
       if (mark[c] === 0) {
         mark[c] = 1;
         cols[count++] = c;
@@ -244,7 +241,6 @@ function scoreCandidates(
       } else {
         out[c]! += v;
       }
-      if (touched) values[c] = 0;
     }
   }
   return any ? { count, rest } : null;
@@ -286,13 +282,17 @@ export function hybridContributions(
     }
     const contribution = contributionOf(env, part, history);
     if (!contribution) continue;
-    const { values, touched, lo, scale } = contribution;
-    const reached = touched ? new Set(touched.subarray(0, contribution.count)) : null;
+    const { values, touched, count, lo, scale } = contribution;
+    // A sparse part's values are in `touched` order: look the asked posts up by column.
+    const at = new Map<number, number>();
+    if (touched) for (let t = 0; t < count; t++) at.set(touched[t]!, values[t]!);
     result.set(
       part.name,
-      Float32Array.from(cols, (c) => (reached === null || reached.has(c) ? scale * (values[c]! - lo) : 0)),
+      Float32Array.from(cols, (c) => {
+        const v = touched ? at.get(c) : values[c];
+        return v === undefined ? 0 : scale * (v - lo);
+      }),
     );
-    clear(contribution);
   }
   return result;
 }
