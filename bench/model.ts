@@ -270,7 +270,7 @@ function catalogueSweep(sizes: number[]): void {
       all[i]!.push(...latencies);
       return latencies.reduce((a, b) => a + b, 0) / perRound;
     });
-    means.forEach((m, i) => ratios[i]!.push(m / means[0]!));
+    for (const [i, m] of means.entries()) ratios[i]!.push(m / means[0]!);
   }
   const median = (xs: number[]) => {
     const sorted = [...xs].sort((a, b) => a - b);
