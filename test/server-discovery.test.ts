@@ -167,6 +167,25 @@ describe('every discovery route', () => {
     );
   });
 
+  it('with username instead of user_id, leaves out the same posts; an unknown username leaves out none', async () => {
+    const { username } = await server.store.db
+      .selectFrom('User')
+      .select('username')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(username).toBeTruthy();
+    const name = encodeURIComponent(username!);
+    for (const path of paths()) {
+      const byId = await server.get(`${path}?user_id=${user.id}&page_size=100`);
+      const byName = await server.get(`${path}?username=${name}&page_size=100`);
+      expect(byName.status).toBe(200);
+      expect(ids(byName.body)).toEqual(ids(byId.body));
+      expect(ids(byName.body).filter((id) => user.seen.has(id))).toEqual([]);
+      const unknown = await server.get(`${path}?username=nobody-by-this-name&page_size=100`);
+      expect(ids(unknown.body)).toEqual(ids((await server.get(`${path}?page_size=100`)).body));
+    }
+  });
+
   it('filter by category (case-insensitive) or project_code, as /feed does', async () => {
     const any = await server.get('/feed/latest?page_size=1');
     const name: string = any.body.post[0].category.name;
@@ -207,6 +226,7 @@ describe('every discovery route', () => {
         [`${r}?page_size=0`, /^page_size must be an integer 1\.\.100, got "0"$/],
         [`${r}?page=0`, /^page must be an integer ≥ 1, got "0"$/],
         [`${r}?user_id=abc`, /^user_id must be a positive integer, got "abc"$/],
+        [`${r}?username=`, /^username must be a non-empty username \(at most 200 characters\)/],
         [`${r}?explain=maybe`, /^explain must be true or false, got "maybe"$/],
         [`${r}?category=no-such-category`, /category 'no-such-category' matches no category/],
         [`${r}?category=Food&project_code=Travel`, /category and project_code name the same filter/],

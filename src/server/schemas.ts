@@ -76,6 +76,10 @@ function oneFilter(
   }
 }
 
+/** A user named instead of by id (feeds and discovery lists); user_id wins when both are given. */
+const usernameField = (description: string) =>
+  field(text(200).optional(), 'a non-empty username (at most 200 characters)', description);
+
 export const FeedQuery = z
   .object({
     user_id: field(
@@ -83,11 +87,7 @@ export const FeedQuery = z
       'a positive integer',
       'Platform user id. An unknown id gets a cold-start feed. Give user_id or username.',
     ),
-    username: field(
-      text(200).optional(),
-      'a non-empty username (at most 200 characters)',
-      'Username, instead of user_id. An unknown username gets a cold-start feed.',
-    ),
+    username: usernameField('Username, instead of user_id. An unknown username gets a cold-start feed.'),
     category: categoryField,
     project_code: projectCodeField,
     page: pageField,
@@ -123,6 +123,9 @@ export const DiscoveryQuery = z
       queryInt(1).optional(),
       'a positive integer',
       'Leaves out every post this user interacted with (synced history and events since). Optional.',
+    ),
+    username: usernameField(
+      "Username, instead of user_id: leaves out that user's posts the same way. An unknown username leaves nothing out.",
     ),
     category: categoryField,
     project_code: projectCodeField,

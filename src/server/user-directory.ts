@@ -43,3 +43,16 @@ export class UserDirectory {
     this.cache = new Map();
   }
 }
+
+/**
+ * The user a query names: its user_id, else the id of its username (undefined when it names none, or a
+ * username no stored user has).
+ * @example await userIdOfQuery(ctx.users, { username: 'studio_food' }) // 12
+ */
+export async function userIdOfQuery(
+  users: UserDirectory,
+  q: { user_id?: number | undefined; username?: string | undefined },
+): Promise<number | undefined> {
+  if (q.user_id !== undefined) return q.user_id;
+  return q.username === undefined ? undefined : await users.idOf(q.username);
+}

@@ -13,17 +13,24 @@ import { FeedError } from '../../shared/errors.js';
 import type { ServerContext } from '../context.js';
 import { sendPostPage } from '../post-page.js';
 import { DiscoveryQuery, ErrorResponse, FeedResponse, PostParams } from '../schemas.js';
+import { userIdOfQuery } from '../user-directory.js';
 
 const COMMON =
   'Posts in the /feed format, paged and filtered like /feed (page, page_size, category or project_code); ' +
-  'with user_id, every post that user interacted with (events since the snapshot included) is left out. ' +
+  'with user_id (or username), every post that user interacted with (events since the snapshot included) ' +
+  'is left out. ' +
   'Pages are stable for one model snapshot; a page past the end is an empty list. A page with posts ' +
   'carries a `recomm_id` (see /feed).';
 
 const explained = (q: DiscoveryQuery) => q.explain === 'true' || q.explain === '1';
 
-/** The discovery request of a validated query. */
-function discoveryRequest(list: DiscoveryList, ctx: ServerContext, q: DiscoveryQuery): DiscoveryRequest {
+/** The discovery request of a validated query, for the user it names (`userIdOfQuery`). */
+function discoveryRequest(
+  list: DiscoveryList,
+  ctx: ServerContext,
+  q: DiscoveryQuery,
+  userId: number | undefined,
+): DiscoveryRequest {
   const request: DiscoveryRequest = { list, page: q.page, pageSize: q.page_size };
   const category = q.category ?? q.project_code;
   if (category !== undefined) request.category = category;
@@ -33,9 +40,9 @@ function discoveryRequest(list: DiscoveryList, ctx: ServerContext, q: DiscoveryQ
     const everyone = ctx.liveEvents.all();
     if (everyone.length > 0) request.momentumEvents = everyone;
   }
-  if (q.user_id !== undefined) {
-    request.userId = q.user_id;
-    const live = ctx.liveEvents.forUser(q.user_id);
+  if (userId !== undefined) {
+    request.userId = userId;
+    const live = ctx.liveEvents.forUser(userId);
     if (live !== undefined) request.liveEvents = live;
   }
   return request;
@@ -62,9 +69,10 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
     handler: async (request, reply) => {
       const q = request.query;
       const postId = request.params.id;
+      const userId = await userIdOfQuery(ctx.users, q);
       let result: { page: number; pageSize: number; items: readonly FeedItem[] };
       try {
-        result = await ctx.model.discover({ ...discoveryRequest('similar', ctx, q), postId });
+        result = await ctx.model.discover({ ...discoveryRequest('similar', ctx, q, userId), postId });
       } catch (error) {
         if (!(error instanceof FeedError && error.code === 'not_found')) throw error;
         if (!(await isStoredPost(ctx, postId))) {
@@ -73,7 +81,7 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
         result = { page: q.page, pageSize: q.page_size, items: [] };
       }
       return sendPostPage(reply as FastifyReply, ctx, result, explained(q), {
-        userId: q.user_id ?? null,
+        userId: userId ?? null,
         route: 'similar',
         arm: 'similar',
       });
@@ -108,9 +116,10 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: ServerContext
       },
       handler: async (request, reply) => {
         const q = request.query;
-        const result = await ctx.model.discover(discoveryRequest(list, ctx, q));
+        const userId = await userIdOfQuery(ctx.users, q);
+        const result = await ctx.model.discover(discoveryRequest(list, ctx, q, userId));
         return sendPostPage(reply as FastifyReply, ctx, result, explained(q), {
-          userId: q.user_id ?? null,
+          userId: userId ?? null,
           route: list,
           arm: list,
         });

@@ -5,6 +5,7 @@ import type { FeedRequest } from '../../recommend/index.js';
 import type { ServerContext } from '../context.js';
 import { sendPostPage } from '../post-page.js';
 import { ErrorResponse, FeedQuery, FeedResponse } from '../schemas.js';
+import { userIdOfQuery } from '../user-directory.js';
 
 export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.withTypeProvider<ZodTypeProvider>().get('/feed', {
@@ -22,7 +23,7 @@ export function registerFeedRoute(app: FastifyInstance, ctx: ServerContext): voi
     },
     handler: async (request, reply) => {
       const q = request.query;
-      const userId = q.user_id ?? (q.username === undefined ? undefined : await ctx.users.idOf(q.username));
+      const userId = await userIdOfQuery(ctx.users, q);
       const category = q.category ?? q.project_code;
       const explain = q.explain === 'true' || q.explain === '1';
       // A request that names its model is not in an experiment; an anonymous one cannot be.
