@@ -3,7 +3,7 @@
 // prints build seconds, peak RSS and in-process feed latency (p50/p99 over 10,000 random users, page 20).
 //
 //   npx tsx bench/model.ts [--users N] [--posts N] [--interactions N] [--requests N] [--models a,b,…]
-//   npx tsx bench/model.ts --catalogue 20000,100000   (npm run bench:model:catalogue)
+//   npx tsx bench/model.ts --catalogue 20000,50000,100000   (npm run bench:model:catalogue)
 //
 // `--models` picks the models to build (default: the default set; e.g. add `ials` to time it too).
 // `--catalogue` (issue 7: per-request cost must not grow with the number of posts) builds one snapshot
@@ -84,14 +84,13 @@ function sample(cdf: Float64Array, u: number): number {
 
 /** The synthetic dataset: same seed, same data. */
 export function generate(seed = 7, nPosts = POSTS): TrainingData {
-  const POSTS = nPosts;
   const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   // Posts: category by a mild Zipf, creator among 2,000, created over the last 180 days.
   const catCdf = zipfCdf(CATEGORIES, 0.6);
   const posts: PostContent[] = [];
   const byCategory: number[][] = Array.from({ length: CATEGORIES }, () => []);
-  for (let p = 0; p < POSTS; p++) {
+  for (let p = 0; p < nPosts; p++) {
     const cat = sample(catCdf, rand());
     const topic = TOPICS[cat]!;
     const words = Array.from({ length: 12 }, () =>
@@ -132,7 +131,7 @@ export function generate(seed = 7, nPosts = POSTS): TrainingData {
     for (let e = 0; e < n && row < INTERACTIONS; e++, row++) {
       const cat = rand() < 0.8 ? pick(tastes) : Math.floor(rand() * CATEGORIES);
       const list = byCategory[cat]!;
-      const post = list.length > 0 ? list[sample(postCdfs[cat]!, rand())]! : 1 + Math.floor(rand() * POSTS);
+      const post = list.length > 0 ? list[sample(postCdfs[cat]!, rand())]! : 1 + Math.floor(rand() * nPosts);
       const r = rand();
       const kind =
         r < 0.7

@@ -205,7 +205,6 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Runs `work`, turning any database error into a FeedError naming what failed and the file. */
   /**
    * Runs `work` in a write transaction that begins IMMEDIATE: the write lock is taken up front, waiting
    * up to the busy timeout. These transactions read before they write (a sync's state), and a deferred
@@ -217,6 +216,7 @@ export class SqliteStore implements Store {
     return this.sqlite.transaction(work).immediate();
   }
 
+  /** Runs `work`, turning any database error into a FeedError naming what failed and the file. */
   private guard<T>(what: string, work: () => T): T {
     try {
       return work();
