@@ -385,6 +385,15 @@ async function asUsers(): Promise<void> {
     const origin = ((await (await fetch(`${server.url}/ready`)).json()) as { model: { origin: string } })
       .model.origin;
     console.log(`restart to first feed: ${restart.toFixed(1)} s (snapshot ${origin})`);
+    // The same 5-s windows with nothing running beside the load: what the phase's measurement gives on its
+    // own, so that the sync's cost reads apart from the windows' (each a new autocannon run).
+    const baseline: autocannon.Result[] = [];
+    for (let i = 0; i < 2; i++) baseline.push(await load(server.url, 5, 5 + i, pool, conns));
+    const baselineRps =
+      baseline.reduce((n, w) => n + w.requests.total, 0) / baseline.reduce((n, w) => n + w.duration, 0);
+    console.log(
+      `before the sync (2 such 5-s windows, nothing else running): ${Math.round(baselineRps)} req/s, worst p99 ${Math.max(...baseline.map((w) => w.latency.p99))} ms`,
+    );
     // Phase 2: an admin sync of changed data, its rebuild and the swap, under the same load.
     const store = await openStore(dbPath);
     let removed: number;
@@ -429,7 +438,8 @@ async function asUsers(): Promise<void> {
     const duringRps = total / windows.reduce((n, w) => n + w.duration, 0);
     console.log(
       `during sync + rebuild (${removed} likes to write back, ${phaseSeconds.toFixed(0)} s until the swap${swapped ? '' : ' — NO SWAP SEEN'}): ` +
-        `${Math.round(duringRps)} req/s (${((100 * duringRps) / afterReady.requests.average).toFixed(0)} % of after-ready), ` +
+        `${Math.round(duringRps)} req/s (${((100 * duringRps) / afterReady.requests.average).toFixed(0)} % of after-ready, ` +
+        `${((100 * duringRps) / baselineRps).toFixed(0)} % of before the sync), ` +
         `worst 5-s p99 ${p99} ms, ${failed} failed`,
     );
     clearInterval(sampler);

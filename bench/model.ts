@@ -11,7 +11,7 @@
 // at each size as a ratio to the smallest: measured in one run, so machine noise cancels.
 import { pathToFileURL } from 'node:url';
 import type { ModelName, ModelSnapshot } from '../src/recommend/index.js';
-import { buildSnapshot, recommendFeed } from '../src/recommend/index.js';
+import { buildSnapshot, recommendFeed, userHistory } from '../src/recommend/index.js';
 import { mulberry32 } from '../src/recommend/random.js';
 import type { InteractionColumns, PostContent, TrainingData } from '../src/recommend/types.js';
 import { InteractionKind } from '../src/recommend/types.js';
@@ -248,14 +248,121 @@ function main(): void {
  */
 const FLAT_EXPONENT = 0.25;
 
+/**
+ * What one scored feed visits, per size, for a sample of users: the hybrid's candidates and each sparse
+ * component's touched posts (in scoring order) — the work, as counts, and the access pattern the reference
+ * kernel replays.
+ */
+interface Work {
+  nPosts: number;
+  candidates: number;
+  touches: number;
+  /** Per user, per sparse component: the posts it touched, in order. */
+  touched: Int32Array[][];
+}
+
+function workOf(snapshot: ModelSnapshot, users: readonly number[]): Work {
+  const nPosts = snapshot.base.nPosts;
+  const hybrid = snapshot.models.get('hybrid');
+  if (!hybrid?.scoreCandidates) throw new Error('the catalogue sweep needs the hybrid (the default model)');
+  const out = new Float32Array(nPosts);
+  const cols = new Int32Array(nPosts);
+  const mark = new Uint8Array(nPosts);
+  const row = new Float32Array(nPosts);
+  const touchedBuf = new Int32Array(nPosts);
+  let candidates = 0;
+  let touches = 0;
+  const touched: Int32Array[][] = [];
+  for (const userId of users) {
+    const history = userHistory(snapshot.base, userId);
+    const r = hybrid.scoreCandidates(history, out, cols, mark);
+    if (r) {
+      candidates += r.count;
+      for (let t = 0; t < r.count; t++) mark[cols[t]!] = 0;
+    }
+    const lists: Int32Array[] = [];
+    for (const component of snapshot.components.values()) {
+      const sparse = component.scoreSparse?.(history, row, touchedBuf);
+      if (!sparse) continue;
+      touches += sparse.count;
+      lists.push(touchedBuf.slice(0, sparse.count));
+      for (let t = 0; t < sparse.count; t++) row[touchedBuf[t]!] = 0;
+    }
+    touched.push(lists);
+  }
+  return { nPosts, candidates: candidates / users.length, touches: touches / users.length, touched };
+}
+
+/**
+ * The memory reference: replays one sample's touched posts through the blend's plumbing alone — each
+ * component accumulating into a catalogue-sized row and gathering it back, the blend marking first
+ * touches and adding onto the rest scores, then a top-20 scan of the candidates — without any model's
+ * math. It does the same random accesses into arrays of the same sizes as the feed, so its growth
+ * across sizes is what those accesses cost in a larger memory footprint, with no algorithm in it.
+ */
+function referenceKernel(work: Work): (user: number) => void {
+  const n = work.nPosts;
+  const row = new Float32Array(n);
+  const rowMark = new Uint8Array(n);
+  const gathered = new Float32Array(n);
+  const rest = Float32Array.from({ length: n }, (_, c) => 1 / (c + 1));
+  const out = new Float32Array(n);
+  const mark = new Uint8Array(n);
+  const cols = new Int32Array(n);
+  const top = new Float32Array(20);
+  return (user: number) => {
+    let count = 0;
+    for (const list of work.touched[user % work.touched.length]!) {
+      for (let t = 0; t < list.length; t++) {
+        const c = list[t]!;
+        if (rowMark[c] === 0) rowMark[c] = 1;
+        row[c]! += 0.5;
+      }
+      for (let t = 0; t < list.length; t++) {
+        const c = list[t]!;
+        gathered[t] = row[c]!;
+        row[c] = 0;
+        rowMark[c] = 0;
+      }
+      for (let t = 0; t < list.length; t++) {
+        const c = list[t]!;
+        if (mark[c] === 0) {
+          mark[c] = 1;
+          cols[count++] = c;
+          out[c] = rest[c]! + gathered[t]!;
+        } else out[c]! += gathered[t]!;
+      }
+    }
+    top.fill(0);
+    for (let t = 0; t < count; t++) {
+      const v = out[cols[t]!]!;
+      if (v > top[19]!) {
+        let i = 19;
+        while (i > 0 && top[i - 1]! < v) {
+          top[i] = top[i - 1]!;
+          i--;
+        }
+        top[i] = v;
+      }
+      mark[cols[t]!] = 0;
+    }
+  };
+}
+
 /** The catalogue sweep (see the header). */
 function catalogueSweep(sizes: number[]): void {
   if (sizes.length < 2 || sizes.some((n) => !Number.isSafeInteger(n) || n < 100))
     throw new Error(
       `--catalogue takes two or more post counts ≥ 100, comma-separated; got ${sizes.join(',')}`,
     );
-  const feeds = sizes.map((posts) => feedOf(buildFor(posts).snapshot));
+  const snapshots = sizes.map((posts) => buildFor(posts).snapshot);
+  const sampleRand = mulberry32(5);
+  const sample = Array.from({ length: 500 }, () => 1 + Math.floor(sampleRand() * USERS));
+  const works = snapshots.map((snapshot) => workOf(snapshot, sample));
+  const references = works.map(referenceKernel);
+  const feeds = snapshots.map(feedOf);
   for (const feed of feeds) latenciesOf(200, feed, 98);
+  for (const reference of references) latenciesOf(200, reference, 98);
   // Rounds alternate between the sizes, each round on its own users, so that a slower spell of the
   // machine falls on every size alike; the figure is the median over rounds of each size's mean
   // against the smallest's.
@@ -263,6 +370,8 @@ function catalogueSweep(sizes: number[]): void {
   const perRound = Math.max(1, Math.ceil(REQUESTS / rounds));
   const all = sizes.map(() => [] as number[]);
   const ratios = sizes.map(() => [] as number[]);
+  const referenceMeans = sizes.map(() => [] as number[]);
+  const referenceRatios = sizes.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
     const means = feeds.map((feed, i) => {
       const latencies = latenciesOf(perRound, feed, 1000 + r);
@@ -270,6 +379,14 @@ function catalogueSweep(sizes: number[]): void {
       return latencies.reduce((a, b) => a + b, 0) / perRound;
     });
     for (const [i, m] of means.entries()) ratios[i]!.push(m / means[0]!);
+    const refs = references.map((reference) => {
+      const latencies = latenciesOf(perRound, reference, 1000 + r);
+      return latencies.reduce((a, b) => a + b, 0) / perRound;
+    });
+    for (const [i, m] of refs.entries()) {
+      referenceMeans[i]!.push(m);
+      referenceRatios[i]!.push(m / refs[0]!);
+    }
   }
   const median = (xs: number[]) => {
     const sorted = [...xs].sort((a, b) => a - b);
@@ -283,6 +400,18 @@ function catalogueSweep(sizes: number[]): void {
     const feed = summarise(Float64Array.from(all[i]!));
     console.log(
       `${String(posts).padEnd(10)} ${(posts / sizes[0]!).toFixed(1).padStart(7)}  ${feed.mean.toFixed(3).padStart(7)}  ${feed.p50.toFixed(3).padStart(6)}  ${feed.p99.toFixed(3).padStart(6)}  ${median(ratios[i]!).toFixed(2).padStart(6)}`,
+    );
+  });
+  console.log(
+    `\nwork per scored feed (${sample.length} sampled users) and the memory reference (the same posts through the blend's plumbing, no model math):`,
+  );
+  console.log(
+    'posts      candidates  × cand  touches  × touch  reference ms  × reference (median of rounds)',
+  );
+  sizes.forEach((posts, i) => {
+    const w = works[i]!;
+    console.log(
+      `${String(posts).padEnd(10)} ${w.candidates.toFixed(0).padStart(10)}  ${(w.candidates / works[0]!.candidates).toFixed(2).padStart(6)}  ${w.touches.toFixed(0).padStart(7)}  ${(w.touches / works[0]!.touches).toFixed(2).padStart(7)}  ${median(referenceMeans[i]!).toFixed(3).padStart(12)}  ${median(referenceRatios[i]!).toFixed(2).padStart(11)}`,
     );
   });
   const scale = sizes[sizes.length - 1]! / sizes[0]!;
