@@ -5,9 +5,10 @@
 //   npx tsx bench/feed.ts [--users=N] [--posts=N] [--interactions=N] [--duration=S] [--warmup=S]
 //                         [--connections=N] [--workers=N] [--with-history] [--fresh] [--cpu-prof]
 //                         [--as-users] [--from-source] [--replicas=N [--pg-url=postgres://…]]
-//                         [--prepare-only]
+//                         [--prepare-only] [--batch-share=PERCENT]
 //
 // --prepare-only generates the database (when missing) and stops: for profiling scripts that read it.
+// --batch-share passes serve's --batch-share (the CPU share a sync or build keeps while serving is busy).
 //
 // --as-users (`npm run bench:feed:users`) measures the service the way users load it (issue 7): 32
 // keep-alive connections of users with history, started the moment /ready is true (no warm-up); then a
@@ -177,6 +178,7 @@ async function prepareDatabase(): Promise<void> {
  */
 const fromSource = args.has('from-source');
 if (!fromSource) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+const batchShare = args.has('batch-share') ? ['--batch-share', args.get('batch-share')!] : [];
 const cliEntry = fromSource ? ['--import', 'tsx', 'src/cli/main.ts'] : ['dist/cli/main.js'];
 
 /** Starts `serve` in a child process on a free port; resolves with its base URL. */
@@ -184,7 +186,18 @@ async function startServer(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildP
   const profile = args.has('cpu-prof') ? ['--cpu-prof', `--cpu-prof-dir=${benchDir}`] : [];
   const child = spawn(
     process.execPath,
-    [...profile, ...cliEntry, 'serve', '--db', database, '--port', '0', '--workers', String(workers)],
+    [
+      ...profile,
+      ...cliEntry,
+      'serve',
+      '--db',
+      database,
+      '--port',
+      '0',
+      '--workers',
+      String(workers),
+      ...batchShare,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn', ...env } },
   );
   const lines = createInterface({ input: child.stdout! });

@@ -81,6 +81,9 @@ describe('empowerverse serve', () => {
     const serve = startCli(['serve', '--db', db.path, '--port', '99999']);
     expect(await serve.exited).toBe(2);
     expect(serve.stderr()).toContain('--port must be an integer 0..65535, got "99999"');
+    const share = startCli(['serve', '--db', db.path, '--port', '0', '--batch-share', '0']);
+    expect(await share.exited).toBe(2);
+    expect(share.stderr()).toContain('--batch-share must be an integer 1..100, got "0"');
   });
 });
 

@@ -7,6 +7,7 @@ import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BatchGovernor } from '../src/server/batch-governor.js';
 import type { FromSyncChild, ToSyncChild } from '../src/server/sync-protocol.js';
 import { type SyncRun, SyncRunner } from '../src/server/sync-runner.js';
 import { BATCH_NICE, forkModule } from '../src/shared/fork-module.js';
@@ -334,6 +335,68 @@ describe('the sync process on its own', () => {
       expect(finished).toEqual(['failed']);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('a governed sync', () => {
+  it('is paused part of the time while serving counts as busy, and still stores exact counts', async () => {
+    simulator.setFaults({ slowRate: 1, slowMs: 20, sources: ['views'] });
+    const store = await openStore(path);
+    // Serving always busy: the sync process runs 30 % of every 50 ms and is stopped for the rest.
+    const governor = new BatchGovernor({ load: () => 1, shareWhenBusy: 0.3, periodMs: 50 });
+    try {
+      const runner = new SyncRunner({
+        store,
+        upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: PAGE_SIZE },
+        database: { url: path },
+        governor,
+      });
+      const run = await runner.start();
+      expect(typeof run.pid).toBe('number');
+      expect(governor.size).toBe(1);
+      await runner.idle();
+      expect((await runner.status()).current).toMatchObject({ status: 'complete' });
+      expect(governor.pausedSeconds).toBeGreaterThan(0);
+      // The exited sync process is no longer governed.
+      await eventually(async () => (governor.size === 0 ? true : undefined));
+      await runner.close();
+      await expectExactTables(store);
+    } finally {
+      governor.close();
+      await store.close();
+    }
+  });
+
+  it('through the server: the sync and its rebuild are governed, and /metrics counts the pauses', async () => {
+    simulator.setFaults({});
+    const governor = new BatchGovernor({ load: () => 1, shareWhenBusy: 0.5, periodMs: 40 });
+    const s = await startTestServer(path, {
+      buildFirst: false,
+      model: { governor },
+      app: {
+        adminToken: ADMIN,
+        upstream: { baseUrl: simulator.url, token: TOKEN, pageSize: PAGE_SIZE },
+        database: { url: path },
+        governor,
+      },
+    });
+    servers.push(s);
+    try {
+      expect((await s.post('/admin/sync', undefined, auth)).status).toBe(202);
+      expect((await finished(s)).current.status).toBe('complete');
+      // The sync's rebuild (a governed build process) swaps in a model that serves the synced data.
+      const feed = await eventually(async () => {
+        const res = await s.get('/feed?user_id=1');
+        return res.status === 200 && res.body.post.length > 0 ? res : undefined;
+      });
+      expect(feed.body.post.length).toBeGreaterThan(0);
+      const metrics = (await s.get('/metrics')).text;
+      const paused = /^batch_paused_seconds_total (\S+)$/m.exec(metrics);
+      expect(paused).not.toBeNull();
+      expect(Number(paused![1])).toBeGreaterThan(0);
+    } finally {
+      governor.close();
     }
   });
 });

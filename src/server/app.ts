@@ -11,6 +11,7 @@ import type { Logger } from '../shared/logger.js';
 import { isInMemoryDatabase } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
+import type { BatchGovernor } from './batch-governor.js';
 import type { ClusterCoordinator } from './cluster.js';
 import type { ServerContext } from './context.js';
 import { registerDashboard } from './dashboard/index.js';
@@ -47,6 +48,8 @@ export interface AppOptions {
   upstream?: Omit<UpstreamClientOptions, 'signal'>;
   /** The database `store` was opened from: syncs then run in a low-priority child process. */
   database?: { url: string; schema?: string };
+  /** Pauses sync processes for part of each period while serving is busy (see batch-governor.ts). */
+  governor?: BatchGovernor;
   /** Sync every this many minutes (needs `upstream`). */
   syncIntervalMinutes?: number;
   /** Replicas on one PostgreSQL database: one sync at a time between them (see SyncRunner). */
@@ -90,6 +93,7 @@ export async function buildApp({
   adminToken,
   upstream,
   database,
+  governor,
   syncIntervalMinutes,
   cluster,
   dataToken,
@@ -132,6 +136,7 @@ export async function buildApp({
   metrics.instrument(app);
   const liveEvents = new LiveEvents();
   metrics.liveEventCount = () => liveEvents.size;
+  if (governor) metrics.batchPausedSeconds = () => governor.pausedSeconds;
   const users = new UserDirectory(store);
   const impressions = new ImpressionLog({
     store,
@@ -196,6 +201,7 @@ export async function buildApp({
   const sync = new SyncRunner({
     store,
     ...(upstream ? { upstream } : {}),
+    ...(governor ? { governor } : {}),
     ...(database ? { database } : {}),
     ...(cluster ? { cluster } : {}),
     ...(logger ? { logger } : {}),

@@ -78,6 +78,10 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--api-base-url <url>', 'upstream API for admin/interval syncs (env API_BASE_URL)')
     .option('--resonance-algorithm <value>', 'passed as resonance_algorithm (env RESONANCE_ALGORITHM)')
+    .option(
+      '--batch-share <percent>',
+      'percent of the time syncs and model builds run while serving is busy (default 50; 100 never pauses them)',
+    )
     .option('--log-requests', 'log every request (errors are always logged)')
     .option('--wait-for-model', 'listen only once the first model is built')
     .option(
@@ -108,6 +112,7 @@ export function registerServeCommand(program: Command): void {
       const experiments = parseExperiments(config.experiments);
       const port = integerFlag('--port', flags.port ?? process.env.PORT, 0, 65_535) ?? 8000;
       const workers = integerFlag('--workers', flags.workers, 1, 64) ?? Math.min(2, availableParallelism());
+      const batchPercent = integerFlag('--batch-share', flags.batchShare, 1, 100) ?? 50;
       const interval = flags.syncInterval === undefined ? undefined : Number(flags.syncInterval);
       if (interval !== undefined && !(interval > 0 && Number.isFinite(interval))) {
         throw new FeedError(
@@ -163,6 +168,7 @@ export function registerServeCommand(program: Command): void {
         port,
         defaultModel: flags.model as ModelName,
         workers,
+        batchShare: batchPercent / 100,
         logger,
         logRequests: flags.logRequests ?? false,
         waitForModel: flags.waitForModel ?? false,

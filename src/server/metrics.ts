@@ -34,6 +34,8 @@ export class ServerMetrics {
   liveEventCount: () => number = () => 0;
   /** Reads the impression buffer's length at scrape time. */
   impressionsBuffered: () => number = () => 0;
+  /** Reads the seconds batch processes spent paused for serving (batch-governor.ts) at scrape time. */
+  batchPausedSeconds: () => number = () => 0;
 
   constructor({ processMetrics = true, now = Date.now }: ServerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -63,6 +65,15 @@ export class ServerMetrics {
       registers,
     });
     const holder = this;
+    new Counter({
+      name: 'batch_paused_seconds_total',
+      help: 'Seconds sync and build processes were paused to leave the machine to busy serving threads',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(holder.batchPausedSeconds());
+      },
+    });
     new Gauge({
       name: 'model_load_seconds',
       help: 'Seconds the snapshot in force took to load: its artifact read and verified (or, built in memory, its training data read)',

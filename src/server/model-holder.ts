@@ -35,6 +35,7 @@ import {
   updateSnapshotArtifactHeader,
 } from '../store/snapshots.js';
 import type { Store } from '../store/types.js';
+import type { BatchGovernor } from './batch-governor.js';
 import type { ClusterCoordinator } from './cluster.js';
 import type {
   BuildRequest,
@@ -77,6 +78,8 @@ export interface ModelHolderOptions {
   keepSnapshots?: number;
   /** Niceness of the build process (default `BATCH_NICE`: see there why not 19). */
   buildNice?: number;
+  /** Pauses the build process for part of each period while serving is busy (see batch-governor.ts). */
+  governor?: BatchGovernor;
   /**
    * Replicas on one PostgreSQL database (with a `database` source): follow the stored snapshots, and build
    * only under the cluster's build claim (see the file comment).
@@ -454,6 +457,11 @@ export class ModelHolder {
     return this.onLeastLoaded((worker, generation) => worker.discover(generation, request));
   }
 
+  /** The live serving worker threads (whose load the batch governor reads). */
+  servingThreads(): Worker[] {
+    return this.workers.filter((w) => w.alive).map((w) => w.worker);
+  }
+
   /** Runs `ask` on the least loaded worker serving the snapshot in force. */
   private onLeastLoaded<T>(ask: (worker: ServingWorker, generation: number) => Promise<T>): Promise<T> {
     const active = this.active;
@@ -720,6 +728,7 @@ export class ModelHolder {
     return new Promise((resolve, reject) => {
       const child = forkModule(siblingModuleUrl(import.meta.url, 'build-child'), { nice: buildNice });
       this.children.add(child);
+      this.options.governor?.govern(child);
       let settled = false;
       const settle = (fn: () => void) => {
         if (settled) return;

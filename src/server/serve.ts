@@ -8,6 +8,7 @@ import { isInMemoryDatabase, openStore, parseDatabaseUrl, SERVING_PAGE_CACHE_MIB
 import type { Store } from '../store/types.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
 import { buildApp } from './app.js';
+import { BatchGovernor, servingLoad } from './batch-governor.js';
 import { ClusterCoordinator } from './cluster.js';
 import type { Experiment } from './experiments.js';
 import type { ImpressionSettings } from './impressions.js';
@@ -39,6 +40,11 @@ export interface ServeOptions {
   impressions?: ImpressionSettings;
   /** A/B experiments (validated); arms may name only models the build options build. */
   experiments?: readonly Experiment[];
+  /**
+   * Share of each 100 ms that syncs and model builds run while the serving threads are busy, 0 < share ≤ 1
+   * (1: never paused). Default 0.5: see batch-governor.ts for what it buys and costs.
+   */
+  batchShare?: number;
 }
 
 export interface RunningServer {
@@ -76,7 +82,13 @@ export async function startServer({
   followMs,
   impressions,
   experiments,
+  batchShare = 0.5,
 }: ServeOptions = {}): Promise<RunningServer> {
+  // Checked before anything opens: a bad share is a configuration error, not a half-started server.
+  const governor: BatchGovernor = new BatchGovernor({
+    load: servingLoad(() => model.servingThreads()),
+    shareWhenBusy: batchShare,
+  });
   const store = await openStore(database, { cacheSizeMiB: SERVING_PAGE_CACHE_MIB });
   const target = parseDatabaseUrl(database);
   // On PostgreSQL any number of replicas may share the database: they build and sync one at a time.
@@ -95,9 +107,10 @@ export async function startServer({
     ? { kind: 'store', store }
     : { kind: 'database', url: database };
   const syncDatabase = source.kind === 'database' ? { url: database } : undefined;
-  const model = new ModelHolder({
+  const model: ModelHolder = new ModelHolder({
     source,
     workers,
+    governor,
     ...(build ? { build } : {}),
     ...(logger ? { logger } : {}),
     ...(cluster ? { cluster } : {}),
@@ -115,6 +128,7 @@ export async function startServer({
       ...(adminToken ? { adminToken } : {}),
       ...(upstream ? { upstream } : {}),
       ...(syncDatabase ? { database: syncDatabase } : {}),
+      governor,
       ...(syncIntervalMinutes !== undefined ? { syncIntervalMinutes } : {}),
       ...(cluster ? { cluster } : {}),
       ...(dataToken ? { dataToken } : {}),
@@ -152,6 +166,7 @@ export async function startServer({
         closing ??= (async () => {
           await running.close();
           await model.close();
+          governor.close();
           await cluster?.close();
           await store.close();
         })();
@@ -161,6 +176,7 @@ export async function startServer({
   } catch (error) {
     await app?.close();
     await model.close();
+    governor.close();
     await cluster?.close();
     await store.close();
     throw error;

@@ -1,7 +1,8 @@
 // Runs the server's syncs (admin request or interval), one at a time, with per-source progress for
 // `GET /admin/sync`; tells the server when one finishes so the model is rebuilt. With a database another
-// process can open, each sync runs in its own child process at the lowest CPU priority (sync-child.ts), so
-// feed requests never wait behind paging, validation or SQLite writes; otherwise it runs in this process.
+// process can open, each sync runs in its own child process at batch CPU priority (sync-child.ts; paused
+// for part of each period while serving is busy, see batch-governor.ts), so feed requests never wait
+// behind paging, validation or SQLite writes; otherwise it runs in this process.
 //
 // Replicas on one PostgreSQL database (a `cluster` coordinator) run one sync at a time between them: a
 // sync starts only under the cluster's sync claim (409 on every replica while one runs anywhere), its
@@ -19,6 +20,7 @@ import type { ProgressReporter } from '../sync/progress.js';
 import { storeSyncRun, syncRunOf } from '../sync/run-record.js';
 import { runSync, SYNC_TARGETS, type SyncReport } from '../sync/sync.js';
 import type { UpstreamClientOptions } from '../upstream/index.js';
+import type { BatchGovernor } from './batch-governor.js';
 import type { ClusterClaim, ClusterCoordinator } from './cluster.js';
 import type { FromSyncChild, ToSyncChild, UpstreamSettings } from './sync-protocol.js';
 
@@ -63,10 +65,11 @@ export interface SyncRunnerOptions {
   /** Upstream settings; without them syncs are refused (the server still serves the stored data). */
   upstream?: Omit<UpstreamClientOptions, 'signal'>;
   /**
-   * The database `store` was opened from. When set, each sync runs in a child process at the lowest CPU
-   * priority that opens it itself (the Flic token reaches it over IPC only). Unset, or with an
-   * `upstream.fetch` function (which cannot cross a process boundary), syncs run in this process: the
-   * way for stores no other process can open, such as SQLite `:memory:`.
+   * The database `store` was opened from. When set, each sync runs in a child process at batch CPU priority
+   * (`BATCH_NICE`; with a `governor`, also paused in part while serving is busy) that opens it itself (the
+   * Flic token reaches it over IPC only). Unset, or with an `upstream.fetch` function (which cannot cross a
+   * process boundary), syncs run in this process: the way for stores no other process can open, such as
+   * SQLite `:memory:`.
    */
   database?: { url: string; schema?: string };
   logger?: Logger;
@@ -79,6 +82,8 @@ export interface SyncRunnerOptions {
   cluster?: ClusterCoordinator;
   /** How long `close()` lets a sync process stop after the abort before it is killed. Default 10000. */
   stopTimeoutMs?: number;
+  /** Pauses the sync process for part of each period while serving is busy (see batch-governor.ts). */
+  governor?: BatchGovernor;
 }
 
 /** Environment variables that carry secrets a sync process never needs from its environment. */
@@ -498,6 +503,7 @@ export class SyncRunner {
         env: childEnvironment(upstream.token),
       });
       run.pid = child.pid ?? null;
+      this.options.governor?.govern(child);
       const progress = this.progress(run);
       const failedSend = (error: Error | null) => {
         if (error)
