@@ -9,8 +9,11 @@ export interface CliProcess {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the exit code (null when killed by a signal) once the process ends. */
-  exited: Promise<number | null>;
+  /**
+   * Resolves with the exit code once the process ends, or the signal's name when one killed it (so a
+   * failed `toBe(0)` says which signal).
+   */
+  exited: Promise<number | NodeJS.Signals>;
   /** Waits (bounded) until stdout matches `pattern`; fails at once if the process exits first. */
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** SIGTERM, then waits for the exit (at once if it has exited already). */
@@ -32,7 +35,10 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   child.stderr!.on('data', (chunk: Buffer) => {
     err += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    // Node gives exactly one of the two.
+    child.once('exit', (code, signal) => resolve(signal ?? (code as number))),
+  );
   return {
     child,
     stdout: () => out,
