@@ -11,9 +11,11 @@
 // ungoverned (`--batch-share 100`) in the same hour: 78 % against 60 % of the after-ready throughput
 // during the sync and rebuild, worst p99 41 against 39 ms, swap after 191 s against 96.
 //
-// A paused child cannot be stranded: every pause is followed by a resume within the period, close()
-// resumes them all, and should this process die meanwhile, the kernel sends a stopped member of the
-// process group it leaves orphaned SIGHUP and SIGCONT, which ends it.
+// While this process lives a paused child is never stranded: every pause is followed by a resume within
+// the period, and close() resumes them all. Should this process be killed (-9) during a pause, the child
+// stays stopped unless something ends it: run from a shell, the kernel sends the process group it leaves
+// orphaned SIGHUP and SIGCONT; under a service manager that stops the whole unit (systemd's default
+// KillMode=control-group) it goes with the unit. A child stopped outside both stays (`kill -CONT`/`-9`).
 import type { ChildProcess } from 'node:child_process';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
@@ -39,8 +41,6 @@ export class BatchGovernor {
   private pausedSince = 0;
   private pausedMsTotal = 0;
   private closed = false;
-  /** Pausing is unavailable here (no SIGSTOP, e.g. on Windows, or not permitted): children run freely. */
-  private unsupported = false;
   /** Whether serving was busy at the last look. */
   busy = false;
 
@@ -57,7 +57,7 @@ export class BatchGovernor {
 
   /** Governs `child` until it exits. */
   govern(child: ChildProcess): void {
-    if (this.closed || this.unsupported || this.share >= 1 || child.pid === undefined) return;
+    if (this.closed || this.share >= 1 || child.pid === undefined) return;
     if (child.exitCode !== null || child.signalCode !== null) return;
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
@@ -131,11 +131,9 @@ export class BatchGovernor {
       const code = (error as NodeJS.ErrnoException).code;
       // Already gone (its 'exit' is on its way).
       if (code === 'ESRCH') this.children.delete(child);
-      else {
-        // No pausing here: let every child run rather than leave one paused.
-        this.unsupported = true;
-        this.close();
-      }
+      // Pausing is unavailable here (no SIGSTOP, e.g. on Windows, or not permitted): stop governing, so
+      // every child runs freely rather than one being left paused.
+      else this.close();
     }
   }
 }

@@ -164,9 +164,10 @@ export async function startServer({
       firstModel,
       close() {
         closing ??= (async () => {
+          // First: a child paused now would take the stop request only at its next resume.
+          governor.close();
           await running.close();
           await model.close();
-          governor.close();
           await cluster?.close();
           await store.close();
         })();
@@ -174,9 +175,9 @@ export async function startServer({
       },
     };
   } catch (error) {
+    governor.close();
     await app?.close();
     await model.close();
-    governor.close();
     await cluster?.close();
     await store.close();
     throw error;
