@@ -455,6 +455,24 @@ async function asUsers(): Promise<void> {
         `${((100 * duringRps) / baselineRps).toFixed(0)} % of before the sync), ` +
         `worst 5-s p99 ${p99} ms, ${failed} failed`,
     );
+    // After the swap, under the same load: the previous snapshot's memory must be released (RSS back
+    // to one copy), not held until some later collection; a second sync would otherwise stack copies.
+    const settled: string[] = [];
+    let settledRss = Number.NaN;
+    if (swapped) {
+      const swappedBytes = (
+        (await (await fetch(`${server.url}/ready`)).json()) as { model: { bytes: number } }
+      ).model.bytes;
+      for (let i = 0; i < 3; i++) {
+        const w = await load(server.url, 5, 80 + i, pool, conns);
+        settledRss = rssMb(server.child.pid!)?.rss ?? Number.NaN;
+        settled.push(`${Math.round(w.requests.average)}/${w.latency.p99}/${settledRss.toFixed(0)}`);
+      }
+      console.log(
+        `after the swap (5-s windows, req/s/p99 ms/RSS MB at the end): ${settled.join(' ')}; ` +
+          `RSS ${settledRss.toFixed(0)} MB settled (one ${(swappedBytes / 1048576).toFixed(0)}-MiB snapshot resident)`,
+      );
+    }
     clearInterval(sampler);
     // The kernel's high-water mark sees what 250-ms samples miss (the swap's brief peak); it covers the
     // second process only, the samples both.

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSnapshot, recommendFeed } from '../src/recommend/index.js';
 import { ColdFeeds } from '../src/server/cold-feeds.js';
-import { ModelHolder } from '../src/server/model-holder.js';
+import { ModelHolder, type SnapshotRelease } from '../src/server/model-holder.js';
 import { FeedError } from '../src/shared/errors.js';
 import { openStore } from '../src/store/open.js';
 import { loadTrainingDataFromStore } from '../src/store/training-data.js';
@@ -119,6 +119,8 @@ describe('model swap', () => {
           if (!Array.isArray(body.post) || body.post.length === 0) emptyFeeds++;
         }
       };
+      const releases: SnapshotRelease[] = [];
+      server.model.onRelease((release) => releases.push(release));
       const loops = Array.from({ length: 8 }, (_, i) => loop(i + 1));
       const first = await server.model.rebuild();
       const second = await server.model.rebuild();
@@ -130,6 +132,14 @@ describe('model swap', () => {
       expect(requests).toBeGreaterThan(160);
       expect(server.model.info?.generation).toBe(3);
       expect((await server.get('/ready')).body.model.generation).toBe(3);
+      // Each replaced snapshot is let go by every thread (the HTTP thread, both workers): its shared
+      // memory is returned at once rather than held beside the next one.
+      const deadline2 = Date.now() + 10_000;
+      while (releases.length < 2 && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
+      expect(releases.map((r) => [r.generation, r.released, r.gcMs.workers.length])).toEqual([
+        [1, true, 2],
+        [2, true, 2],
+      ]);
     } finally {
       await server.close();
     }

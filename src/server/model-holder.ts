@@ -24,6 +24,7 @@ import {
   precomputedFeed,
   resolveBuildOptions,
 } from '../recommend/index.js';
+import { collectedAfterGc } from '../shared/collect-garbage.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { BATCH_NICE, forkModule, siblingModuleUrl, startModuleThread } from '../shared/fork-module.js';
 import type { Logger } from '../shared/logger.js';
@@ -131,6 +132,21 @@ export function pickWorker<W extends WorkerChoice>(workers: readonly W[], genera
 /** A request's settlers; the answer's type is the request's (a feed or a discovery page). */
 type Pending = { resolve: (r: never) => void; reject: (e: Error) => void };
 
+/** What a thread reports of a dropped generation: whether it let go of the memory, and its collection's ms. */
+interface DropOutcome {
+  released: boolean;
+  gcMs: number;
+}
+
+/** A replaced snapshot once every thread has dropped it and collected: is its memory gone? */
+export interface SnapshotRelease {
+  generation: number;
+  /** No thread references its SharedArrayBuffer any more: the memory went back to the OS. */
+  released: boolean;
+  /** Milliseconds of each collection: this thread's (`http`), then each worker's. */
+  gcMs: { http: number; workers: number[] };
+}
+
 /** One serving thread: the generations it has open and its outstanding requests. */
 class ServingWorker {
   readonly worker: Worker;
@@ -139,6 +155,7 @@ class ServingWorker {
   lastInstall: { shared: boolean; byteLength: number } | null = null;
   private readonly pending = new Map<number, Pending>();
   private readonly installs = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly drops = new Map<number, (outcome: DropOutcome) => void>();
   private nextId = 1;
   private exited = false;
   stopping = false;
@@ -153,6 +170,10 @@ class ServingWorker {
           this.lastInstall = { shared: message.shared, byteLength: message.byteLength };
           this.installs.get(message.generation)?.resolve();
           this.installs.delete(message.generation);
+          return;
+        case 'dropped':
+          this.drops.get(message.generation)?.({ released: message.released, gcMs: message.gcMs });
+          this.drops.delete(message.generation);
           return;
         case 'install-failed':
           this.installs.get(message.generation)?.reject(new FeedError('model_unavailable', message.message));
@@ -174,8 +195,11 @@ class ServingWorker {
       const stopped = new FeedError('model_unavailable', 'the model worker stopped; try again');
       for (const entry of this.pending.values()) entry.reject(stopped);
       for (const entry of this.installs.values()) entry.reject(stopped);
+      // A thread that ended holds nothing.
+      for (const done of this.drops.values()) done({ released: true, gcMs: 0 });
       this.pending.clear();
       this.installs.clear();
+      this.drops.clear();
       if (!this.stopping) this.onUnexpectedExit?.(code);
     });
   }
@@ -206,10 +230,17 @@ class ServingWorker {
     });
   }
 
-  /** Drops a generation; requests already queued for it are answered first (messages keep their order). */
-  drop(generation: number): void {
+  /**
+   * Drops a generation; requests already queued for it are answered first (messages keep their order).
+   * Resolves once the thread has collected its heap, saying whether it still references the memory.
+   */
+  drop(generation: number): Promise<DropOutcome> {
     this.installed.delete(generation);
-    if (!this.exited) this.send({ type: 'drop', generation });
+    if (this.exited) return Promise.resolve({ released: true, gcMs: 0 });
+    return new Promise((resolve) => {
+      this.drops.set(generation, resolve);
+      this.send({ type: 'drop', generation });
+    });
   }
 
   feed(generation: number, request: FeedRequest): Promise<FeedResult> {
@@ -276,6 +307,7 @@ export class ModelHolder {
   private workers: ServingWorker[] = [];
   private readonly children = new Set<{ kill(signal?: NodeJS.Signals): boolean }>();
   private readonly swapListeners: ((info: ModelInfo) => void)[] = [];
+  private readonly releaseListeners: ((release: SnapshotRelease) => void)[] = [];
   private readonly failureListeners: ((error: Error) => void)[] = [];
   private readonly configuredWorkers: number;
   private metaStore: Promise<Store> | null = null;
@@ -340,6 +372,11 @@ export class ModelHolder {
   /** Called (synchronously, at the swap) with each newly installed snapshot's info. */
   onSwap(listener: (info: ModelInfo) => void): void {
     this.swapListeners.push(listener);
+  }
+
+  /** Called once each replaced snapshot has been dropped by every thread (see `release`). */
+  onRelease(listener: (release: SnapshotRelease) => void): void {
+    this.releaseListeners.push(listener);
   }
 
   /** Called with the error of each failed build or load (the old snapshot stays in force). */
@@ -908,7 +945,42 @@ export class ModelHolder {
       },
       'model swapped in',
     );
-    if (previous) for (const w of this.workers) w.drop(previous.generation);
+    if (previous) void this.release(previous.generation, new WeakRef(previous.bytes.buffer));
     return info;
+  }
+
+  /**
+   * Drops a replaced generation from every worker, one at a time (each collects its heap: a few ms in
+   * which the others serve), then collects this thread's heap, so that its shared memory is returned
+   * now: left to V8 it stayed mapped beside the new snapshot for as long as anyone looked. Logs a
+   * warning if something still holds it (a leak: each swap would then keep one more copy).
+   */
+  private async release(generation: number, memory: WeakRef<ArrayBufferLike>): Promise<void> {
+    const workers: DropOutcome[] = [];
+    for (const w of [...this.workers]) workers.push(await w.drop(generation));
+    const http = this.closed ? { collected: true, gcMs: 0 } : await collectedAfterGc(memory);
+    const release: SnapshotRelease = {
+      generation,
+      released: http.collected && workers.every((w) => w.released),
+      gcMs: { http: http.gcMs, workers: workers.map((w) => w.gcMs) },
+    };
+    const round = (ms: number) => Math.round(ms * 10) / 10;
+    const fields = {
+      generation,
+      gcMs: { http: round(release.gcMs.http), workers: release.gcMs.workers.map(round) },
+    };
+    if (release.released) this.options.logger?.info(fields, 'previous snapshot released');
+    else
+      this.options.logger?.warn(
+        {
+          ...fields,
+          heldBy: [
+            ...(http.collected ? [] : ['http']),
+            ...workers.flatMap((w, i) => (w.released ? [] : [`worker ${i}`])),
+          ],
+        },
+        'previous snapshot still referenced after a full collection: its memory stays resident',
+      );
+    for (const listener of this.releaseListeners) listener(release);
   }
 }

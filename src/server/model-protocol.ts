@@ -53,6 +53,11 @@ export type FromServingWorker =
   /** `shared`: the worker reads the server's SharedArrayBuffer itself (one copy for all workers). */
   | { type: 'installed'; generation: number; shared: boolean; byteLength: number }
   | { type: 'install-failed'; generation: number; message: string }
+  /**
+   * A dropped generation after a full collection of the thread's heap: `released` when the thread no
+   * longer references its SharedArrayBuffer (its memory goes once every thread has let go).
+   */
+  | { type: 'dropped'; generation: number; released: boolean; gcMs: number }
   | { type: 'feed'; id: number; ok: true; result: FeedResult }
   | { type: 'feed'; id: number; ok: false; code: ErrorCode; message: string }
   | { type: 'discover'; id: number; ok: true; result: DiscoveryResult }

@@ -3,6 +3,7 @@
 // never reads the database: one copy of the model serves every worker.
 import { parentPort } from 'node:worker_threads';
 import { Discovery, decodeSnapshot, openSnapshot, warmSnapshot } from '../recommend/index.js';
+import { collectedAfterGc } from '../shared/collect-garbage.js';
 import { describeError, FeedError } from '../shared/errors.js';
 import { ColdFeeds } from './cold-feeds.js';
 import type { FromServingWorker, ToServingWorker } from './model-protocol.js';
@@ -15,6 +16,8 @@ const post = (message: FromServingWorker) => port.postMessage(message);
 interface Served {
   feeds: ColdFeeds;
   discovery: Discovery;
+  /** The shared memory it reads, held weakly: a drop checks that nothing here still holds it. */
+  memory: WeakRef<ArrayBufferLike>;
 }
 
 /** Open snapshots by generation: the one in force and, during a swap, the next. */
@@ -48,6 +51,7 @@ port.on('message', (message: ToServingWorker) => {
         served.set(message.generation, {
           feeds: new ColdFeeds(snapshot),
           discovery: new Discovery(snapshot),
+          memory: new WeakRef(message.bytes.buffer),
         });
         post({
           type: 'installed',
@@ -60,9 +64,19 @@ port.on('message', (message: ToServingWorker) => {
       }
       return;
     }
-    case 'drop':
-      served.delete(message.generation);
+    case 'drop': {
+      // Collected at once rather than at V8's leisure: this thread's handle is what keeps the snapshot's
+      // memory mapped (a few ms on this heap, while the other workers serve).
+      const { generation } = message;
+      const memory = served.get(generation)?.memory;
+      served.delete(generation);
+      if (memory === undefined) post({ type: 'dropped', generation, released: true, gcMs: 0 });
+      else
+        void collectedAfterGc(memory).then(({ collected, gcMs }) =>
+          post({ type: 'dropped', generation, released: collected, gcMs }),
+        );
       return;
+    }
     case 'feed':
     case 'discover': {
       const current = served.get(message.generation);

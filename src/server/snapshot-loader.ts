@@ -1,10 +1,9 @@
 // The loader thread: reads one stored snapshot artifact from the database into a SharedArrayBuffer and
 // verifies it (magic, format version, length, checksum) off the serving event loop, then hands the
 // bytes back to be shared by every serving worker.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeSnapshot } from '../recommend/index.js';
+import { collectGarbage } from '../shared/collect-garbage.js';
 import { describeError } from '../shared/errors.js';
 import { BATCH_NICE, lowerThisThreadPriority } from '../shared/fork-module.js';
 import { openStore, STREAMING_PAGE_CACHE_MIB } from '../store/open.js';
@@ -23,10 +22,10 @@ lowerThisThreadPriority(BATCH_NICE);
  * once and dropped; V8 frees them only when it collects, which it did every ~60 MB of them, and that came
  * on top of the old and new snapshots both resident at a swap (peak RSS 628 → 572 MB at 100k users,
  * serve's heaviest moment). The loader's own heap is tiny, so each collection costs about a millisecond.
- * V8 exposes `gc` only to contexts made after the flag is set: this one, used by this thread alone.
  */
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+const afterBatch = () => {
+  collectGarbage();
+};
 
 try {
   const started = performance.now();
@@ -41,7 +40,7 @@ try {
       store,
       init.snapshotId,
       (n) => new Uint8Array(new SharedArrayBuffer(n)),
-      { afterBatch: collectGarbage },
+      { afterBatch },
     );
   } finally {
     await store.close();
