@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tuneGridOf } from '../src/eval/tune.js';
 import {
   ARTIFACT_FORMAT_VERSION,
+  ArtifactHasher,
   decodeSnapshot,
   defineModel,
   encodeArtifact,
@@ -84,6 +85,26 @@ describe('snapshot artifact', () => {
     const notOurs = Uint8Array.from(bytes);
     notOurs[0] = 0x50;
     expect(() => decodeSnapshot(notOurs)).toThrow(/bad magic/);
+  });
+
+  it('verifies with a digest computed while the bytes arrived, chunk by chunk', () => {
+    const { bytes } = encodeSnapshot(fitted, {});
+    const arriving = new Uint8Array(bytes.length);
+    const hasher = new ArtifactHasher(arriving);
+    for (let at = 0; at < bytes.length; at += 4096) {
+      const end = Math.min(bytes.length, at + 4096);
+      arriving.set(bytes.subarray(at, end), at);
+      hasher.advance(end);
+    }
+    const decoded = decodeSnapshot(arriving, { bodyDigest: hasher.digest() });
+    expect(decoded.checksum).toBe(decodeSnapshot(bytes).checksum);
+    // A changed byte, or a digest of other bytes: refused, as a full pass would.
+    arriving[100]! ^= 0xff;
+    expect(() => decodeSnapshot(arriving, { bodyDigest: new ArtifactHasher(arriving).digest() })).toThrow(
+      /checksum mismatch/,
+    );
+    arriving[100]! ^= 0xff;
+    expect(() => decodeSnapshot(arriving, { bodyDigest: new Uint8Array(32) })).toThrow(/checksum mismatch/);
   });
 
   it('refuses a state that is not plain data (a closure or a Map)', () => {

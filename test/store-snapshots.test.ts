@@ -91,6 +91,7 @@ describe.each(backends)('snapshot artifacts on $dialect', ({ dialect, skipReason
       let target: Uint8Array | undefined;
       // Called once per batch of chunks, after its bytes are in place.
       const copiedAtBatchEnd: number[] = [];
+      const writtenAtBatchEnd: number[] = [];
       const out = await readSnapshotArtifact(
         store,
         meta.id,
@@ -99,11 +100,30 @@ describe.each(backends)('snapshot artifacts on $dialect', ({ dialect, skipReason
           target = new Uint8Array(new SharedArrayBuffer(n));
           return target;
         },
-        { afterBatch: () => copiedAtBatchEnd.push(target?.[source.length - 1] ?? -1) },
+        {
+          afterBatch: (written) => {
+            copiedAtBatchEnd.push(target?.[source.length - 1] ?? -1);
+            writtenAtBatchEnd.push(written);
+          },
+        },
       );
       expect(asked).toBe(source.length);
       // 10 chunks of 32 KiB fit one batch of 8 MiB: one call, once the last byte was copied.
       expect(copiedAtBatchEnd).toEqual([source[source.length - 1]]);
+      expect(writtenAtBatchEnd).toEqual([source.length]);
+      // One chunk per batch when asked (a reader that yields between chunks): the bytes in place so far.
+      const perChunk: number[] = [];
+      const again = await readSnapshotArtifact(store, meta.id, undefined, {
+        batchBytes: 1,
+        afterBatch: async (written) => {
+          perChunk.push(written);
+          await new Promise((r) => setImmediate(r));
+        },
+      });
+      expect(Buffer.from(again).equals(Buffer.from(source))).toBe(true);
+      expect(perChunk).toEqual(
+        Array.from({ length: 10 }, (_, i) => Math.min(source.length, (i + 1) * 32 * KiB)),
+      );
       expect(out.buffer).toBeInstanceOf(SharedArrayBuffer);
       expect(Buffer.from(out).equals(Buffer.from(source))).toBe(true);
     });

@@ -1,8 +1,13 @@
 // Public API of the recommendation engine: fit a snapshot once per sync (plain data, storable as an
 // artifact and shareable between threads), open it where requests are scored, ask it for feeds.
 
-export type { DecodedArtifact, EncodedArtifact } from './artifact/format.js';
-export { ARTIFACT_FORMAT_VERSION, decodeArtifact, encodeArtifact } from './artifact/format.js';
+export type { DecodedArtifact, DecodeOptions, EncodedArtifact } from './artifact/format.js';
+export {
+  ARTIFACT_FORMAT_VERSION,
+  ArtifactHasher,
+  decodeArtifact,
+  encodeArtifact,
+} from './artifact/format.js';
 export type { PlainData, TypedArray } from './artifact/plain-data.js';
 export type { DecodedSnapshot } from './artifact/snapshot-artifact.js';
 export { decodeSnapshot, encodeSnapshot } from './artifact/snapshot-artifact.js';

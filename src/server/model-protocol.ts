@@ -1,5 +1,5 @@
 // The messages between the server and its model threads and processes: serving workers
-// (model-worker.ts), the artifact loader (snapshot-loader.ts) and the build child (build-child.ts).
+// (model-worker.ts) and the build child (build-child.ts).
 import type {
   BuildOptions,
   DiscoveryRequest,
@@ -62,17 +62,6 @@ export type FromServingWorker =
   | { type: 'feed'; id: number; ok: false; code: ErrorCode; message: string }
   | { type: 'discover'; id: number; ok: true; result: DiscoveryResult }
   | { type: 'discover'; id: number; ok: false; code: ErrorCode; message: string };
-
-/** `workerData` of the loader thread: which stored artifact to read. */
-export interface LoaderInit {
-  database: string;
-  schema?: string;
-  snapshotId: number;
-}
-
-export type FromLoader =
-  | { type: 'loaded'; bytes: Uint8Array; meta: SnapshotMeta; checksum: string; seconds: number }
-  | { type: 'failed'; message: string };
 
 /** The build child's one request (over IPC). */
 export interface BuildRequest {

@@ -88,8 +88,8 @@ const toMeta = (r: MetaRow): StoredSnapshotMeta => ({
 });
 
 /** Chunks per batch for chunks of `chunkBytes`: about BATCH_BYTES, at least 1. */
-const batchChunks = (chunkBytes: number) =>
-  Math.max(1, Math.min(MAX_BATCH_CHUNKS, Math.floor(BATCH_BYTES / chunkBytes)));
+const batchChunks = (chunkBytes: number, batchBytes = BATCH_BYTES) =>
+  Math.max(1, Math.min(MAX_BATCH_CHUNKS, Math.floor(batchBytes / chunkBytes)));
 
 function assertInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -283,14 +283,22 @@ export async function updateSnapshotArtifactHeader(
  * exactly that many bytes), a few MiB of chunks at a time, in order. Throws `FeedError('not_found')` for
  * a snapshot that does not exist or is incomplete, and `FeedError('store_failed')` naming the snapshot
  * when a chunk is missing or the sizes do not add up. The checksum is not verified (the caller does).
- * `afterBatch` runs once each batch is copied, when its chunk buffers are garbage.
+ * `afterBatch` runs (and is awaited) once each batch is copied, when its chunk buffers are garbage, with
+ * the count of the artifact's bytes in place so far.
  * @example const bytes = await readSnapshotArtifact(store, id, (n) => new Uint8Array(new SharedArrayBuffer(n)));
  */
+export interface ReadArtifactOptions {
+  /** Called after each batch with the bytes in place so far; awaited (a reader may yield here). */
+  afterBatch?: (written: number) => void | Promise<void>;
+  /** Chunk bytes per query, at least one chunk (default 8 MiB). */
+  batchBytes?: number;
+}
+
 export async function readSnapshotArtifact(
   store: Store,
   id: number,
   allocate: (byteSize: number) => Uint8Array = (n) => new Uint8Array(n),
-  { afterBatch }: { afterBatch?: () => void } = {},
+  { afterBatch, batchBytes = BATCH_BYTES }: ReadArtifactOptions = {},
 ): Promise<Uint8Array> {
   const row = await findRow(store, id);
   if (row === undefined) throw new FeedError('not_found', `model snapshot ${id} does not exist`);
@@ -319,7 +327,7 @@ export async function readSnapshotArtifact(
       `allocate(${byteSize}) for model snapshot ${id} returned ${out instanceof Uint8Array ? `${out.length} bytes` : 'no Uint8Array'}`,
     );
   }
-  const perBatch = batchChunks(chunkBytes);
+  const perBatch = batchChunks(chunkBytes, batchBytes);
   for (let first = 0; first < chunkCount; first += perBatch) {
     const end = Math.min(chunkCount, first + perBatch);
     const rows = await guard(`reading chunks ${first}..${end - 1} of model snapshot ${id}`, () =>
@@ -342,7 +350,7 @@ export async function readSnapshotArtifact(
       out.set(r.data, seq * chunkBytes);
       seq++;
     }
-    if (seq === end) afterBatch?.();
+    if (seq === end) await afterBatch?.(Math.min(byteSize, end * chunkBytes));
     if (seq < end) {
       // Deleted while we read? Then say so rather than call it damaged.
       if ((await getSnapshotArtifactMeta(store, id)) === null) {

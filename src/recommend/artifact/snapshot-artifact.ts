@@ -1,7 +1,13 @@
 // A fitted snapshot as an artifact: `SnapshotData` (plain data) plus caller metadata (what data it
 // covers, when it was built) in the versioned binary format of `format.ts`.
 import type { SnapshotData } from '../snapshot.js';
-import { decodeArtifact, type EncodedArtifact, type EncodeOptions, encodeArtifact } from './format.js';
+import {
+  type DecodeOptions,
+  decodeArtifact,
+  type EncodedArtifact,
+  type EncodeOptions,
+  encodeArtifact,
+} from './format.js';
 import type { PlainData } from './plain-data.js';
 
 /**
@@ -32,7 +38,7 @@ export interface DecodedSnapshot<M> {
  * foreign-version one with `FeedError('model_unavailable')`.
  * @example const { data } = decodeSnapshot(bytes); const snapshot = openSnapshot(data);
  */
-export function decodeSnapshot<M>(bytes: Uint8Array, options: { verify?: boolean } = {}): DecodedSnapshot<M> {
+export function decodeSnapshot<M>(bytes: Uint8Array, options: DecodeOptions = {}): DecodedSnapshot<M> {
   const decoded = decodeArtifact<M>(bytes, options);
   return {
     data: decoded.tree as unknown as SnapshotData,
