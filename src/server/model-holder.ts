@@ -1,9 +1,10 @@
 // Model lifecycle in the serving process. A snapshot is built once — in a child process at the lowest
-// CPU priority, which stores the artifact in the database — then loaded by a loader thread into one
-// SharedArrayBuffer that every serving worker thread opens without copying. On start the newest stored
+// CPU priority, which stores the artifact in the database — then read chunk by chunk (between requests)
+// into one SharedArrayBuffer that every serving worker thread opens without copying. On start the newest stored
 // snapshot built from the current data is reused; only when none matches is one built. A swap installs
 // the new generation in every worker first, then flips one number: requests name the generation they
-// are scored with, so none fails or mixes snapshots; the old one is dropped after.
+// are scored with, so none fails or mixes snapshots; the old one is dropped after, and every thread
+// collects it at once so its memory is returned.
 //
 // Replicas on one PostgreSQL database (a `cluster` coordinator) follow the stored snapshots instead: each
 // serves the newest stored snapshot of the current data, loading it when another replica stores it (a

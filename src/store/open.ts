@@ -15,8 +15,6 @@ export interface OpenStoreOptions extends SqliteStoreOptions, PostgresStoreOptio
  * beside the snapshot (the default of 64 MiB, right for syncs and builds, cost ~40 MB of serve RSS).
  */
 export const SERVING_PAGE_CACHE_MIB = 8;
-/** Page cache for a connection that streams blobs once (the snapshot loader): nothing is read twice. */
-export const STREAMING_PAGE_CACHE_MIB = 1;
 
 /** Where a database URL points: a dialect and, for SQLite, the file path. */
 export type DatabaseTarget = { dialect: 'postgres'; url: string } | { dialect: 'sqlite'; path: string };
