@@ -11,6 +11,7 @@
 // notification, or the poll that backs it up); only the replica holding the cluster's build claim builds,
 // and a replica that sees data no stored snapshot covers, and no build or sync under way, takes the claim
 // and builds (so a build whose replica died is taken over).
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import {
   ArtifactHasher,
@@ -843,7 +844,7 @@ export class ModelHolder {
           batchBytes: 1,
           afterBatch: async (written) => {
             reading.hasher?.advance(written);
-            await new Promise<void>((resolve) => setImmediate(resolve));
+            await nextMacrotask();
           },
         },
       );

@@ -1,5 +1,6 @@
 // Rendered feed posts by id, read from the store on first use and kept for the life of one model snapshot
 // (a sync may change posts; the next snapshot starts a fresh cache), so a feed of 20 costs no query.
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { POST_SPEC } from '../store/columns.js';
 import { decodeRow } from '../store/records.js';
 import type { Store } from '../store/types.js';
@@ -78,7 +79,7 @@ export class PostCache {
       }
       afterId = Number(rows[rows.length - 1]!.id);
       // Let requests run between batches.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextMacrotask();
     }
   }
 

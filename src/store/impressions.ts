@@ -1,5 +1,6 @@
 // Served feed pages (impressions) and the events attributed to them (tables FeedImpression and
 // FeedEventAttribution, migration 0006), and the online metrics computed from them per arm and per day.
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -196,7 +197,7 @@ export async function pruneImpressions(
     const n = Number(r.numDeletedRows);
     total.attributions += n;
     if (n < batch) break;
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextMacrotask();
   }
   for (;;) {
     const r = await db
@@ -208,7 +209,7 @@ export async function pruneImpressions(
     const n = Number(r.numDeletedRows);
     total.impressions += n;
     if (n < batch) break;
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextMacrotask();
   }
   return total;
 }

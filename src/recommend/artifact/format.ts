@@ -217,8 +217,8 @@ export function decodeArtifact<M>(bytes: Uint8Array, options: DecodeOptions = {}
     TRAILER_BYTES,
   );
   const checksum = trailer.toString('hex');
-  const digest = (d: Uint8Array) => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  if (verify && !digest(bodyDigest ?? createHash('sha256').update(body).digest()).equals(trailer)) {
+  const asBuffer = (d: Uint8Array) => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  if (verify && !asBuffer(bodyDigest ?? createHash('sha256').update(body).digest()).equals(trailer)) {
     throw refuse('checksum mismatch (corrupt or tampered)');
   }
   let header: Header<M>;
